@@ -1,0 +1,289 @@
+"""Articles, their frozen revisions, categories and the append-only audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    review_interval_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Overrides the site's review interval for this category "
+        "(drug dosing ages faster than anatomy). Empty: the site default.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:category", kwargs={"slug": self.slug})
+
+    @property
+    def effective_review_interval_days(self) -> int:
+        return self.review_interval_days or settings.REVIEW_INTERVAL_DAYS
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        """The one way public views reach articles: live on a published, approved revision.
+
+        Everything a public page shows about an article comes from its live revision and
+        that revision's approving review, fetched here in the same query.
+        """
+        return (
+            self.filter(
+                live_revision__isnull=False,
+                live_revision__status=RevisionStatus.PUBLISHED,
+                live_revision__approval__isnull=False,
+            )
+            .select_related(
+                "category",
+                "author",
+                "live_revision",
+                "live_revision__approval",
+                "live_revision__approval__reviewer",
+            )
+            .order_by("-live_revision__published_at", "-pk")
+        )
+
+
+class Article(models.Model):
+    """An article's identity and working copy. The public never sees the working copy."""
+
+    slug = models.SlugField(unique=True, max_length=120)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="articles"
+    )
+    title = models.CharField(max_length=200)
+    summary = models.TextField(
+        max_length=400, help_text="One or two sentences; shown in lists, feeds and search."
+    )
+    body = MarkdownxField(
+        help_text="Markdown. Cite references as [@key], [@key, p. 12], [@a; @b] or [-@key]."
+    )
+    hero_image = models.ImageField(upload_to="articles/hero/", blank=True)
+    hero_image_alt = models.CharField(
+        "hero image description",
+        max_length=300,
+        blank=True,
+        help_text="What the image shows, for readers who cannot see it.",
+    )
+    cited_references = models.ManyToManyField(
+        "references.Reference", blank=True, related_name="cited_by", editable=False
+    )
+    unknown_citation_keys = models.JSONField(default=list, blank=True, editable=False)
+    working_hash = models.CharField(max_length=64, blank=True, editable=False)
+    live_revision = models.OneToOneField(
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="live_for",
+        editable=False,
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped on every save; a form that saw an older version is refused (no lost edits).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [
+            ("submit_article", "Can submit an article for medical review"),
+            ("review_article", "Can approve or request changes as a physician reviewer"),
+            ("publish_article", "Can publish, schedule and unpublish approved revisions"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def review_interval_days(self) -> int:
+        return self.category.effective_review_interval_days
+
+    def latest_revision(self) -> Revision | None:
+        return self.revisions.order_by("-number").first()
+
+
+class RevisionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# Content is frozen at submission; only these workflow fields may change afterwards.
+REVISION_WORKFLOW_FIELDS = frozenset(
+    {"status", "approval", "publish_at", "scheduled_by", "published_at", "search_vector"}
+)
+
+
+class RevisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        frozen = set(kwargs) - REVISION_WORKFLOW_FIELDS
+        if frozen:
+            raise ValueError(f"Revision content is immutable: cannot update {sorted(frozen)}.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ValueError("Revisions are part of the review record and cannot be deleted.")
+
+
+class Revision(models.Model):
+    """A frozen snapshot of an article, the unit a physician approves."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    body = models.TextField()
+    references_csl = models.JSONField(
+        default=list, help_text="The cited references as CSL-JSON, as they were submitted."
+    )
+    rendered_html = models.TextField()
+    references_html = models.TextField(blank=True)
+    toc = models.JSONField(default=list, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    citation_style = models.CharField(max_length=10, default="apa")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    change_note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    status = models.CharField(
+        max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.PENDING
+    )
+    approval = models.ForeignKey(
+        "reviewers.Review",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The latest approving review of this exact revision.",
+    )
+    publish_at = models.DateTimeField(null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="revision_number_unique")
+        ]
+        indexes = [models.Index(fields=["status", "publish_at"], name="revision_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (revision {self.number})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= REVISION_WORKFLOW_FIELDS:
+                raise ValueError(
+                    "Revision content is immutable; save(update_fields=…) may only change "
+                    f"{sorted(REVISION_WORKFLOW_FIELDS)}."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Revisions are part of the review record and cannot be deleted.")
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / 230))
+
+    def preview_url(self) -> str:
+        return reverse(
+            "articles:revision_preview",
+            kwargs={"slug": self.article.slug, "number": self.number},
+        )
+
+
+class AuditAction(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted for review"
+    WITHDRAWN = "withdrawn", "Submission withdrawn"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    PUBLISHED = "published", "Published"
+    SCHEDULED = "scheduled", "Scheduled"
+    UNSCHEDULED = "unscheduled", "Schedule cancelled"
+    UNPUBLISHED = "unpublished", "Unpublished"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+    def delete(self):
+        raise ValueError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One workflow step: who, when, which revision and its hash, any comment. Never changed."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for steps the system took on a schedule.",
+    )
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="audit_events")
+    revision = models.ForeignKey(
+        Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    content_hash = models.CharField(max_length=64, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        who = self.actor or "system"
+        return f"{self.get_action_display()} by {who} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,218 @@
+"""The one renderer: Markdown with citations → sanitized HTML.
+
+The editor's live preview (django-markdownx) and the public page call the same function,
+so what the writer sees is what the physician approves is what the reader gets.
+Order matters: citations are resolved first (outside code), then Markdown becomes HTML,
+then nh3 removes everything not on the allow-list, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import markdown
+import nh3
+from django.conf import settings
+from django.utils.html import escape
+
+from references.citations import CitationCluster, find_citations
+from references.formatting import format_citations
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "title", "lang"},
+    "a": {"href", "aria-label"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "scope", "align"},
+    "code": {"class"},
+}
+ALLOWED_CLASSES = {
+    "a": {"citation", "backlink", "pubmed", "footnote-ref", "footnote-backref"},
+    "mark": {"citation-error"},
+    "sup": {"citation-group"},
+    "span": {"reference-entry", "backlinks"},
+    "ul": {"reference-list", "reference-list-apa"},
+    "ol": {"reference-list", "reference-list-ama"},
+    "div": {"footnote"},
+}
+# No javascript:, data: or vbscript: URLs anywhere.
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "toc", "smarty"]
+_MARKDOWN_CONFIG = {
+    "toc": {"toc_depth": "1-3", "permalink": False},
+    "smarty": {"smart_angled_quotes": False},
+}
+
+
+@dataclass(frozen=True)
+class RenderedArticle:
+    html: str
+    references_html: str
+    toc: list[dict]
+    cited_keys: tuple[str, ...]
+    unknown_keys: tuple[tuple[str, int], ...]  # (key, line): these block submission
+    word_count: int
+
+
+def sanitize_html(fragment: str) -> str:
+    """Remove everything not on the allow-list: scripts, event handlers, unsafe URLs."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def _markdown_to_html(text: str) -> tuple[str, list[dict]]:
+    md = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, extension_configs=_MARKDOWN_CONFIG)
+    # Headings start at h2: the page's h1 is the article title.
+    html = md.convert(text)
+    return html, _flatten_toc(md.toc_tokens)
+
+
+def _flatten_toc(tokens: list[dict], depth: int = 0) -> list[dict]:
+    flat: list[dict] = []
+    for token in tokens:
+        flat.append({"id": token["id"], "name": token["name"], "level": token["level"]})
+        flat.extend(_flatten_toc(token.get("children", []), depth + 1))
+    return flat
+
+
+def _substitute_citations(
+    text: str, clusters: list[CitationCluster], rendered: tuple[str, ...]
+) -> tuple[str, dict[str, str]]:
+    """Swap each citation for a token Markdown leaves alone; return the text and the map."""
+    nonce = secrets.token_hex(4)
+    pieces, tokens, position = [], {}, 0
+    for index, cluster in enumerate(clusters):
+        token = f"zcite{nonce}n{index}z"
+        tokens[token] = rendered[index]
+        pieces.append(text[position : cluster.start])
+        pieces.append(token)
+        position = cluster.end
+    pieces.append(text[position:])
+    return "".join(pieces), tokens
+
+
+def _demote_headings(html: str) -> str:
+    """A `# Heading` in the body becomes h2: one h1 per page, the title."""
+    return re.sub(r"<(/?)h1(\b)", r"<\1h2\2", html)
+
+
+def render_article(
+    *, body: str, references: Mapping[str, Mapping], style: str | None = None
+) -> RenderedArticle:
+    """Render an article body with its citations and reference list.
+
+    `references` maps citation keys to CSL-JSON items: the live library for drafts and
+    previews, the frozen snapshot for a revision.
+    """
+    style = style or settings.CITATION_STYLE
+    clusters = find_citations(body)
+    formatted = format_citations(clusters=clusters, references=references, style=style)
+    text, tokens = _substitute_citations(body, clusters, formatted.cluster_html)
+    html, toc = _markdown_to_html(text)
+    for token, citation_html in tokens.items():
+        html = html.replace(token, citation_html)
+    html = sanitize_html(_demote_headings(html))
+    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", html)))
+    return RenderedArticle(
+        html=html,
+        references_html=sanitize_html(formatted.bibliography_html),
+        toc=[entry for entry in toc if entry["level"] <= 3],
+        cited_keys=formatted.cited_keys,
+        unknown_keys=formatted.unknown,
+        word_count=words,
+    )
+
+
+def library_for(body: str) -> dict[str, dict]:
+    """CSL-JSON of the library references a body cites (one query)."""
+    from references.citations import cited_keys
+    from references.models import Reference
+
+    keys = cited_keys(body)
+    return {ref.key: ref.to_csl() for ref in Reference.objects.filter(key__in=keys)}
+
+
+def markdownify_preview(text: str) -> str:
+    """django-markdownx's MARKDOWNX_MARKDOWNIFY_FUNCTION: the public renderer, plus notices."""
+    rendered = render_article(body=text, references=library_for(text))
+    notices = ""
+    if rendered.unknown_keys:
+        items = "".join(
+            f"<li>Unknown citation key “{escape(key)}” on line {line}.</li>"
+            for key, line in rendered.unknown_keys
+        )
+        notices = (
+            '<div class="preview-errors" role="alert"><p><strong>Fix before submitting for '
+            f"review:</strong></p><ul>{items}</ul></div>"
+        )
+    references = ""
+    if rendered.references_html:
+        references = (
+            f'<section class="references"><h2>References</h2>{rendered.references_html}</section>'
+        )
+    return notices + rendered.html + references

@@ -1,0 +1,49 @@
+"""The three roles of the design's table, as Django groups with model permissions.
+
+A person may hold several roles; rules such as "nobody approves their own revision" are
+enforced by the workflow, not by leaving a permission out.
+"""
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "Writer": [
+        "articles.add_article",
+        "articles.change_article",
+        "articles.view_article",
+        "articles.submit_article",
+        "articles.view_category",
+        "articles.view_revision",
+        "articles.view_auditevent",
+        "references.add_reference",
+        "references.change_reference",
+        "references.view_reference",
+        "reviewers.view_reviewer",
+        "reviewers.view_review",
+    ],
+    "Physician reviewer": [
+        "articles.view_article",
+        "articles.review_article",
+        "articles.view_category",
+        "articles.view_revision",
+        "articles.view_auditevent",
+        "references.view_reference",
+        "reviewers.view_reviewer",
+        "reviewers.view_review",
+    ],
+    "Editor": [
+        "articles.view_article",
+        "articles.change_article",
+        "articles.publish_article",
+        "articles.add_category",
+        "articles.change_category",
+        "articles.delete_category",
+        "articles.view_category",
+        "articles.view_revision",
+        "articles.view_auditevent",
+        "references.view_reference",
+        "reviewers.add_reviewer",
+        "reviewers.change_reviewer",
+        "reviewers.view_reviewer",
+        "reviewers.view_review",
+        "auth.view_user",
+    ],
+}

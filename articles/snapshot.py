@@ -1,0 +1,51 @@
+"""What a physician approves, as data: the content, its cited references, and its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+
+from references.citations import cited_keys
+from references.models import Reference
+
+from .models import Article
+
+
+def content_hash(*, title: str, summary: str, body: str, references: Iterable[Mapping]) -> str:
+    """SHA-256 over the exact approved content: title, summary, body and reference entries."""
+    canonical = json.dumps(
+        {
+            "title": title,
+            "summary": summary,
+            "body": body,
+            "references": sorted(references, key=lambda item: item["id"]),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def cited_library(body: str) -> tuple[list[Reference], list[str]]:
+    """The library references a body cites, in order of first citation, and the unknown keys."""
+    keys = cited_keys(body)
+    found = {ref.key: ref for ref in Reference.objects.filter(key__in=keys)}
+    return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+
+
+def refresh_working_copy(article: Article) -> None:
+    """Recompute what the working copy cites and its hash, after it or a reference changed."""
+    references, unknown = cited_library(article.body)
+    article.working_hash = content_hash(
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        references=[ref.to_csl() for ref in references],
+    )
+    article.unknown_citation_keys = unknown
+    Article.objects.filter(pk=article.pk).update(
+        working_hash=article.working_hash, unknown_citation_keys=unknown
+    )
+    article.cited_references.set(references)

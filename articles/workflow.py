@@ -1,0 +1,496 @@
+"""The review workflow: the only code that changes an article's workflow state.
+
+Each step is one transaction that checks the actor's permission and the current state,
+changes the state, writes an append-only AuditEvent and queues its e-mail on commit.
+The admin, the management commands and the tests call these functions; none of them
+re-implements a rule. A refused step raises WorkflowError (or its permission subclass,
+which is also Django's PermissionDenied) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.utils import timezone
+
+from references.citations import find_citations
+from reviewers.models import Decision, Review, Reviewer
+
+from . import notifications
+from .models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
+from .rendering import render_article
+from .snapshot import cited_library, content_hash, refresh_working_copy
+
+logger = logging.getLogger(__name__)
+
+ATTESTATION_TEXT = (
+    "I have read this revision in full, including every cited reference, and I attest that "
+    "it is medically accurate, reflects current evidence and is appropriate for our readers."
+)
+
+
+class WorkflowError(Exception):
+    """A step that is not allowed in the current state. The message is for the user."""
+
+
+class WorkflowPermissionDenied(WorkflowError, PermissionDenied):
+    """The actor lacks the permission or role for this step."""
+
+
+class StaleEditError(WorkflowError):
+    """Someone else saved the article since this form was loaded."""
+
+
+OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus.CHANGES_REQUESTED)
+
+
+def _require(actor: AbstractBaseUser, permission: str, doing: str) -> None:
+    if not (actor.is_active and actor.has_perm(permission)):
+        raise WorkflowPermissionDenied(f"You do not have permission to {doing}.")
+
+
+def _audit(
+    *, actor, action: str, article: Article, revision: Revision | None = None, comment: str = ""
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        article=article,
+        revision=revision,
+        content_hash=revision.content_hash if revision else "",
+        comment=comment,
+    )
+
+
+def _locked_revision(revision: Revision) -> Revision:
+    return (
+        Revision.objects.select_for_update()
+        .select_related("article", "approval")
+        .get(pk=revision.pk)
+    )
+
+
+def approval_is_current(revision: Revision, *, now: datetime | None = None) -> bool:
+    """A valid approval of exactly this content, younger than the review interval."""
+    review = revision.approval
+    if review is None or review.decision != Decision.APPROVE:
+        return False
+    if review.revision_hash != revision.content_hash or review.revision_id != revision.pk:
+        return False
+    interval = timedelta(days=revision.article.review_interval_days)
+    return review.created_at + interval > (now or timezone.now())
+
+
+# --- Writers -----------------------------------------------------------------------------
+
+
+def save_working_copy(
+    *, article: Article, actor: AbstractBaseUser, expected_version: int | None
+) -> Article:
+    """Save the article's working copy; refuse if someone saved it since the form loaded.
+
+    Saving never creates a revision and never cancels a review: only `submit_for_review`
+    freezes content.
+    """
+    with transaction.atomic():
+        if article.pk is None:
+            _require(actor, "articles.add_article", "create articles")
+            article.version = 1
+        else:
+            _require(actor, "articles.change_article", "edit articles")
+            current = Article.objects.select_for_update().only("version").get(pk=article.pk)
+            if expected_version is not None and current.version != expected_version:
+                raise StaleEditError(
+                    "Someone else saved this article after you opened it. Your changes were "
+                    "not saved: reload the page, then apply them again."
+                )
+            article.version = current.version + 1
+        article.save()
+        refresh_working_copy(article)
+    return article
+
+
+def submit_for_review(
+    *, article: Article, actor: AbstractBaseUser, change_note: str = ""
+) -> Revision:
+    """Freeze the working copy as a new revision and ask the physicians to review it."""
+    _require(actor, "articles.submit_article", "submit articles for review")
+    with transaction.atomic():
+        article = Article.objects.select_for_update().select_related("category").get(pk=article.pk)
+        references, unknown = cited_library(article.body)
+        if unknown:
+            lines = {}
+            for cluster in find_citations(article.body):
+                for item in cluster.items:
+                    lines.setdefault(item.key, cluster.line)
+            raise WorkflowError(
+                "Cannot submit: "
+                + "; ".join(f"unknown citation key “{key}” on line {lines[key]}" for key in unknown)
+                + ". Import the reference or correct the key."
+            )
+        csl = [ref.to_csl() for ref in references]
+        digest = content_hash(
+            title=article.title, summary=article.summary, body=article.body, references=csl
+        )
+        latest = article.revisions.order_by("-number").first()
+        if latest is not None and latest.content_hash == digest:
+            if latest.status == RevisionStatus.PENDING:
+                raise WorkflowError(
+                    f"Revision {latest.number} with this content is already waiting for review."
+                )
+            if latest.status in (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED):
+                raise WorkflowError(
+                    f"Nothing changed since revision {latest.number}, which is already approved."
+                )
+        superseded = list(article.revisions.select_for_update().filter(status__in=OPEN_STATUSES))
+        rendered = render_article(body=article.body, references={c["id"]: c for c in csl})
+        revision = Revision.objects.create(
+            article=article,
+            number=(latest.number + 1) if latest else 1,
+            title=article.title,
+            summary=article.summary,
+            body=article.body,
+            references_csl=csl,
+            rendered_html=rendered.html,
+            references_html=rendered.references_html,
+            toc=rendered.toc,
+            word_count=rendered.word_count,
+            citation_style=_style(),
+            content_hash=digest,
+            change_note=change_note.strip()[:500],
+            created_by=actor,
+        )
+        for old in superseded:
+            old.status = RevisionStatus.SUPERSEDED
+            old.publish_at = None
+            old.save(update_fields=["status", "publish_at"])
+        comment = change_note.strip()
+        if superseded:
+            numbers = ", ".join(str(old.number) for old in superseded)
+            comment = f"{comment}\n(Supersedes unpublished revision {numbers}.)".strip()
+        _audit(
+            actor=actor,
+            action=AuditAction.SUBMITTED,
+            article=article,
+            revision=revision,
+            comment=comment,
+        )
+        transaction.on_commit(partial(notifications.revision_submitted, revision.pk))
+    return revision
+
+
+def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
+    """Take a submission back before a physician decides on it."""
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        wrote_it = actor.pk in (revision.created_by_id, revision.article.author_id)
+        if not (wrote_it and actor.has_perm("articles.submit_article")) and not actor.has_perm(
+            "articles.publish_article"
+        ):
+            raise WorkflowPermissionDenied(
+                "Only its writer or an editor may withdraw a submission."
+            )
+        if revision.status != RevisionStatus.PENDING:
+            raise WorkflowError(
+                f"Revision {revision.number} is {revision.get_status_display().lower()}; "
+                "only a submission waiting for review can be withdrawn."
+            )
+        revision.status = RevisionStatus.WITHDRAWN
+        revision.save(update_fields=["status"])
+        _audit(
+            actor=actor,
+            action=AuditAction.WITHDRAWN,
+            article=revision.article,
+            revision=revision,
+            comment=comment,
+        )
+    return revision
+
+
+# --- Physician reviewers -----------------------------------------------------------------
+
+
+def _reviewer_for(actor: AbstractBaseUser, revision: Revision) -> Reviewer:
+    _require(actor, "articles.review_article", "review articles")
+    reviewer = Reviewer.objects.active().filter(user=actor).first()
+    if reviewer is None:
+        raise WorkflowPermissionDenied(
+            "Only an active physician reviewer with a reviewer profile may decide on a revision."
+        )
+    if actor.pk in (revision.created_by_id, revision.article.author_id):
+        raise WorkflowPermissionDenied("Nobody may review a revision they wrote.")
+    return reviewer
+
+
+def _decidable(revision: Revision) -> None:
+    if revision.status == RevisionStatus.PENDING:
+        return
+    if revision.status in (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED):
+        if approval_is_current(revision):
+            raise WorkflowError(f"Revision {revision.number} is already approved.")
+        return  # an expired approval: this is a re-review
+    if revision.status == RevisionStatus.SUPERSEDED:
+        raise WorkflowError(
+            f"Revision {revision.number} was superseded by a newer submission; review that one."
+        )
+    raise WorkflowError(
+        f"Revision {revision.number} is {revision.get_status_display().lower()} and cannot be "
+        "decided on."
+    )
+
+
+def approve(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    password: str,
+    attestation_accepted: bool,
+    seen_hash: str,
+    conflict_of_interest: str = "",
+    comment: str = "",
+) -> Review:
+    """Sign off exactly the revision the reviewer read (identified by its content hash)."""
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        reviewer = _reviewer_for(actor, revision)
+        if seen_hash != revision.content_hash:
+            raise WorkflowError(
+                "The revision you read is not the one on file; reload and read it again."
+            )
+        _decidable(revision)
+        if not attestation_accepted:
+            raise WorkflowError("Approval needs the attestation to be accepted.")
+        if not actor.check_password(password):
+            raise WorkflowError("Your password was not correct; the revision was not approved.")
+        review = Review.objects.create(
+            revision=revision,
+            reviewer=reviewer,
+            decision=Decision.APPROVE,
+            comment=comment.strip(),
+            attestation=ATTESTATION_TEXT,
+            conflict_of_interest=conflict_of_interest.strip(),
+            revision_hash=revision.content_hash,
+            reviewer_name=reviewer.display_name,
+            reviewer_credentials=reviewer.credentials,
+            reviewer_title=reviewer.title,
+        )
+        revision.approval = review
+        fields = ["approval"]
+        if revision.status == RevisionStatus.PENDING:
+            revision.status = RevisionStatus.APPROVED
+            fields.append("status")
+        revision.save(update_fields=fields)
+        coi = conflict_of_interest.strip() or "none declared"
+        _audit(
+            actor=actor,
+            action=AuditAction.APPROVED,
+            article=revision.article,
+            revision=revision,
+            comment=f"{comment.strip()}\nConflicts of interest: {coi}".strip(),
+        )
+        transaction.on_commit(partial(notifications.revision_decided, revision.pk))
+    return review
+
+
+def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Review:
+    """Send a submission back to its writer with the reviewer's comments."""
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        reviewer = _reviewer_for(actor, revision)
+        if not comment.strip():
+            raise WorkflowError("Say what needs to change: a comment is required.")
+        if revision.status != RevisionStatus.PENDING:
+            _decidable(revision)
+            raise WorkflowError(f"Revision {revision.number} is not waiting for review.")
+        review = Review.objects.create(
+            revision=revision,
+            reviewer=reviewer,
+            decision=Decision.REQUEST_CHANGES,
+            comment=comment.strip(),
+            revision_hash=revision.content_hash,
+            reviewer_name=reviewer.display_name,
+            reviewer_credentials=reviewer.credentials,
+            reviewer_title=reviewer.title,
+        )
+        revision.status = RevisionStatus.CHANGES_REQUESTED
+        revision.save(update_fields=["status"])
+        _audit(
+            actor=actor,
+            action=AuditAction.CHANGES_REQUESTED,
+            article=revision.article,
+            revision=revision,
+            comment=comment.strip(),
+        )
+        transaction.on_commit(partial(notifications.revision_decided, revision.pk))
+    return review
+
+
+# --- Editors -----------------------------------------------------------------------------
+
+
+def _check_publishable(revision: Revision, now: datetime) -> None:
+    if revision.status not in (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED):
+        raise WorkflowError(
+            f"Revision {revision.number} is {revision.get_status_display().lower()}; only an "
+            "approved revision can be published."
+        )
+    if revision.article.live_revision_id == revision.pk:
+        raise WorkflowError(f"Revision {revision.number} is already live.")
+    if not approval_is_current(revision, now=now):
+        raise WorkflowError(
+            f"Revision {revision.number} has no current physician approval; it needs review first."
+        )
+    newer = revision.article.revisions.filter(
+        number__gt=revision.number, status__in=(RevisionStatus.APPROVED, RevisionStatus.PUBLISHED)
+    )
+    if newer.exists():
+        raise WorkflowError(
+            f"A newer approved revision of this article exists than {revision.number}."
+        )
+
+
+def _make_live(revision: Revision, *, actor, now: datetime, comment: str = "") -> None:
+    article = Article.objects.select_for_update().get(pk=revision.article_id)
+    revision.article = article
+    article.live_revision = revision
+    if article.first_published_at is None:
+        article.first_published_at = now
+    article.save(update_fields=["live_revision", "first_published_at"])
+    revision.status = RevisionStatus.PUBLISHED
+    revision.published_at = revision.published_at or now
+    revision.publish_at = None
+    revision.save(update_fields=["status", "published_at", "publish_at"])
+    _update_search_vector(revision)
+    _audit(
+        actor=actor,
+        action=AuditAction.PUBLISHED,
+        article=article,
+        revision=revision,
+        comment=comment,
+    )
+    transaction.on_commit(partial(notifications.revision_published, revision.pk))
+
+
+def publish(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
+    """Make an approved revision the live one, replacing the previous live revision atomically."""
+    _require(actor, "articles.publish_article", "publish articles")
+    now = timezone.now()
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        _check_publishable(revision, now)
+        _make_live(revision, actor=actor, now=now, comment=comment)
+    return revision
+
+
+def schedule(*, revision: Revision, actor: AbstractBaseUser, publish_at: datetime) -> Revision:
+    """Publish an approved revision later, by `manage.py publish_scheduled`."""
+    _require(actor, "articles.publish_article", "schedule articles")
+    now = timezone.now()
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        if publish_at <= now:
+            raise WorkflowError("Choose a time in the future, or publish now.")
+        _check_publishable(revision, now)
+        revision.publish_at = publish_at
+        revision.scheduled_by = actor
+        revision.save(update_fields=["publish_at", "scheduled_by"])
+        _audit(
+            actor=actor,
+            action=AuditAction.SCHEDULED,
+            article=revision.article,
+            revision=revision,
+            comment=f"To publish at {timezone.localtime(publish_at):%Y-%m-%d %H:%M %Z}.",
+        )
+    return revision
+
+
+def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
+    _require(actor, "articles.publish_article", "change schedules")
+    with transaction.atomic():
+        revision = _locked_revision(revision)
+        if revision.publish_at is None or revision.status != RevisionStatus.APPROVED:
+            raise WorkflowError(f"Revision {revision.number} is not scheduled.")
+        revision.publish_at = None
+        revision.save(update_fields=["publish_at"])
+        _audit(
+            actor=actor, action=AuditAction.UNSCHEDULED, article=revision.article, revision=revision
+        )
+    return revision
+
+
+def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -> Article:
+    """Take an article off the public site. Its revisions and their reviews stay on record."""
+    _require(actor, "articles.publish_article", "unpublish articles")
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk)
+        if article.live_revision_id is None:
+            raise WorkflowError("This article is not published.")
+        revision = Revision.objects.get(pk=article.live_revision_id)
+        article.live_revision = None
+        article.save(update_fields=["live_revision"])
+        _audit(
+            actor=actor,
+            action=AuditAction.UNPUBLISHED,
+            article=article,
+            revision=revision,
+            comment=comment,
+        )
+    return article
+
+
+def publish_due(*, now: datetime | None = None) -> list[Revision]:
+    """Publish every scheduled revision whose time has come. Safe to run concurrently:
+    each revision is locked (skipping ones another run holds) and re-checked."""
+    now = now or timezone.now()
+    published: list[Revision] = []
+    due_ids = list(
+        Revision.objects.filter(status=RevisionStatus.APPROVED, publish_at__lte=now)
+        .order_by("publish_at")
+        .values_list("pk", flat=True)
+    )
+    for pk in due_ids:
+        with transaction.atomic():
+            locked = Revision.objects.select_for_update(skip_locked=True).filter(
+                pk=pk, status=RevisionStatus.APPROVED, publish_at__lte=now
+            )
+            revision = locked.select_related("article", "approval", "scheduled_by").first()
+            if revision is None:
+                continue  # another run has it, or it changed since we looked
+            try:
+                _check_publishable(revision, now)
+            except WorkflowError as refusal:
+                logger.warning("Not publishing scheduled revision %s: %s", pk, refusal)
+                continue
+            scheduler = revision.scheduled_by
+            _make_live(
+                revision,
+                actor=None,
+                now=now,
+                comment=f"Scheduled by {scheduler.get_username() if scheduler else 'unknown'}.",
+            )
+            published.append(revision)
+    return published
+
+
+def _style() -> str:
+    from django.conf import settings
+
+    return settings.CITATION_STYLE
+
+
+def _update_search_vector(revision: Revision) -> None:
+    """PostgreSQL full-text: title weighs more than summary, summary more than body."""
+    if connection.vendor != "postgresql":
+        return
+    from django.contrib.postgres.search import SearchVector
+
+    Revision.objects.filter(pk=revision.pk).update(
+        search_vector=SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("body", weight="C", config="english")
+    )

@@ -1,0 +1,186 @@
+"""The reference library: structured works, shaped like CSL-JSON so citeproc can format them."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from .identifiers import normalize_doi, normalize_pmid
+
+# Pandoc's citation key grammar: starts with a letter, digit or underscore; may contain
+# internal punctuation. A key never ends in punctuation, so "[@smith2019.]" works.
+CITATION_KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.#$%&+?<>~/-]*[A-Za-z0-9_])?"
+citation_key_validator = RegexValidator(
+    rf"^{CITATION_KEY_PATTERN}$",
+    "A citation key starts and ends with a letter, digit or underscore and may contain "
+    "the punctuation : . # $ % & + ? < > ~ / - inside.",
+)
+
+
+class ReferenceType(models.TextChoices):
+    """CSL item types the importer produces."""
+
+    ARTICLE_JOURNAL = "article-journal", "Journal article"
+    ARTICLE_MAGAZINE = "article-magazine", "Magazine article"
+    ARTICLE_NEWSPAPER = "article-newspaper", "Newspaper article"
+    BOOK = "book", "Book"
+    CHAPTER = "chapter", "Book chapter"
+    PAPER_CONFERENCE = "paper-conference", "Conference paper"
+    ENTRY_ENCYCLOPEDIA = "entry-encyclopedia", "Encyclopedia entry"
+    REPORT = "report", "Report"
+    THESIS = "thesis", "Thesis"
+    PATENT = "patent", "Patent"
+    WEBPAGE = "webpage", "Web page"
+    DATASET = "dataset", "Data set"
+    SOFTWARE = "software", "Software"
+    MANUSCRIPT = "manuscript", "Manuscript"
+    DOCUMENT = "document", "Other document"
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def with_citing_article_count(self) -> ReferenceQuerySet:
+        return self.annotate(citing_article_count=models.Count("cited_by", distinct=True))
+
+
+class Reference(models.Model):
+    key = models.CharField(
+        "citation key",
+        max_length=120,
+        unique=True,
+        validators=[citation_key_validator],
+        help_text="Cite it in an article as [@key].",
+    )
+    type = models.CharField(
+        max_length=32, choices=ReferenceType.choices, default=ReferenceType.ARTICLE_JOURNAL
+    )
+    # Ordered names: [{"family": "Parker", "given": "S. J."}] or [{"literal": "WHO"}].
+    authors = models.JSONField(default=list, blank=True)
+    editors = models.JSONField(default=list, blank=True)
+    authors_et_al = models.BooleanField(
+        "author list continues (et al.)",
+        default=False,
+        help_text="The source names only the first authors (BibTeX “and others”).",
+    )
+    issued_year = models.PositiveSmallIntegerField("year", null=True, blank=True)
+    issued_month = models.PositiveSmallIntegerField("month", null=True, blank=True)
+    issued_day = models.PositiveSmallIntegerField("day", null=True, blank=True)
+    title = models.TextField()
+    container_title = models.CharField("journal / book / site", max_length=500, blank=True)
+    collection_title = models.CharField("series", max_length=500, blank=True)
+    volume = models.CharField(max_length=40, blank=True)
+    issue = models.CharField(max_length=40, blank=True)
+    pages = models.CharField(max_length=60, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    publisher_place = models.CharField(max_length=300, blank=True)
+    edition = models.CharField(max_length=40, blank=True)
+    genre = models.CharField(
+        max_length=200, blank=True, help_text="Thesis or report kind, e.g. “PhD thesis”."
+    )
+    number = models.CharField(max_length=80, blank=True, help_text="Report or patent number.")
+    isbn = models.CharField("ISBN", max_length=40, blank=True)
+    doi = models.CharField("DOI", max_length=300, blank=True, db_index=True)
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    url = models.URLField("URL", max_length=1000, blank=True)
+    accessed = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~models.Q(doi=""),
+                name="reference_unique_doi",
+                violation_error_message="Another reference already has this DOI.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.short_citation()}"
+
+    def clean(self) -> None:
+        errors = {}
+        for field, normalize in (("doi", normalize_doi), ("pmid", normalize_pmid)):
+            try:
+                setattr(self, field, normalize(getattr(self, field)))
+            except ValidationError as error:
+                errors[field] = error.messages
+        if self.issued_month is not None and not 1 <= self.issued_month <= 12:
+            errors["issued_month"] = ["A month is a number from 1 to 12."]
+        if self.issued_day is not None and not 1 <= self.issued_day <= 31:
+            errors["issued_day"] = ["A day is a number from 1 to 31."]
+        if errors:
+            raise ValidationError(errors)
+
+    def short_citation(self) -> str:
+        names = [a.get("family") or a.get("literal", "") for a in self.authors]
+        if not names:
+            who = self.title[:40]
+        elif len(names) > 2 or self.authors_et_al:
+            who = f"{names[0]} et al."
+        else:
+            who = " & ".join(names)
+        return f"{who}, {self.issued_year or 'n.d.'}"
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    def to_csl(self) -> dict:
+        """This reference as a CSL-JSON item, the form revisions freeze and citeproc reads."""
+        item: dict = {"id": self.key, "type": self.type, "title": self.title}
+        if self.authors:
+            item["author"] = [dict(name) for name in self.authors]
+        if self.editors:
+            item["editor"] = [dict(name) for name in self.editors]
+        if self.authors_et_al:
+            item["x-et-al"] = True
+        if self.issued_year:
+            parts = [self.issued_year]
+            if self.issued_month:
+                parts.append(self.issued_month)
+                if self.issued_day:
+                    parts.append(self.issued_day)
+            item["issued"] = {"date-parts": [parts]}
+        if self.accessed:
+            a = self.accessed
+            item["accessed"] = {"date-parts": [[a.year, a.month, a.day]]}
+        for field, csl in _CSL_TEXT_FIELDS:
+            value = getattr(self, field)
+            if value:
+                item[csl] = value
+        return item
+
+
+_CSL_TEXT_FIELDS = (
+    ("container_title", "container-title"),
+    ("collection_title", "collection-title"),
+    ("volume", "volume"),
+    ("issue", "issue"),
+    ("pages", "page"),
+    ("publisher", "publisher"),
+    ("publisher_place", "publisher-place"),
+    ("edition", "edition"),
+    ("genre", "genre"),
+    ("number", "number"),
+    ("isbn", "ISBN"),
+    ("doi", "DOI"),
+    ("pmid", "PMID"),
+    ("url", "URL"),
+    ("note", "note"),
+)
+
+CSL_FIELD_NAMES = dict(_CSL_TEXT_FIELDS)
+
+KEY_RE = re.compile(CITATION_KEY_PATTERN)
