@@ -213,3 +213,5 @@ MARKDOWNX_SERVER_CALL_LATENCY = 400
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
+# Re-encode every uploaded image (GIF included): it strips metadata and anything appended.
+MARKDOWNX_SKIP_RESIZE = []

@@ -1,6 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from articles.sitemaps import SITEMAPS
+from clinic_site import views as site_views
 
 urlpatterns = [
+    path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
+    path("reviewers/", include("reviewers.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", site_views.robots_txt, name="robots_txt"),
+    path("", include("articles.urls")),
 ]
+
+handler404 = "clinic_site.views.page_not_found"
+handler500 = "clinic_site.views.server_error"

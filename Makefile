@@ -1,0 +1,47 @@
+# Two commands on a fresh clone: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint format check-deploy validate-html bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+# Serve the demo site under gunicorn (static files by whitenoise) on SQLite by default.
+run: $(STAMP)
+	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(PY) manage.py collectstatic --noinput --verbosity 0
+	DEBUG=$${DEBUG-1} $(PY) manage.py load_demo
+	DEBUG=$${DEBUG-1} $(VENV)/bin/gunicorn clinic_site.wsgi:application \
+		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+# The whole suite: SQLite by default, PostgreSQL when DATABASE_URL is set. Browser tests
+# run when Debian's Chromium is installed and are reported as skipped when it is not.
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: $(STAMP)
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		ALLOWED_HOSTS=clinic.example $(PY) manage.py check --deploy --fail-level WARNING
+
+# W3C Nu HTML checker over every public page type (needs Java and `npm ci`).
+validate-html: $(STAMP)
+	$(VENV)/bin/pytest tests/site/test_html_validity.py -rs
+
+bench: $(STAMP)
+	$(PY) bench/citation_formatting.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,507 @@
+"""The staff side: writers edit working copies, physicians review revisions, editors publish.
+
+Every workflow button posts to a view here that calls one function in `workflow.py`;
+nothing in this module changes workflow state itself.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from reviewers.models import Review
+
+from . import workflow
+from .diff import diff_revisions
+from .forms import (
+    ApproveForm,
+    ArticleAdminForm,
+    CommentForm,
+    RequestChangesForm,
+    ScheduleForm,
+    SubmitForm,
+)
+from .models import Article, AuditEvent, Category, Revision, RevisionStatus
+from .overdue import overdue_articles, review_due_at
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "review_interval_days"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class WorkflowStateFilter(admin.SimpleListFilter):
+    title = "workflow"
+    parameter_name = "workflow"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("live", "Published"),
+            ("pending", "Waiting for review"),
+            ("changes", "Changes requested"),
+            ("approved", "Approved, not yet live"),
+            ("overdue", "Review overdue"),
+            ("draft", "Never published"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "live":
+            return queryset.filter(live_revision__isnull=False)
+        if value == "draft":
+            return queryset.filter(live_revision__isnull=True)
+        if value == "overdue":
+            return queryset.filter(pk__in=[a.pk for a in overdue_articles()])
+        statuses = {
+            "pending": RevisionStatus.PENDING,
+            "changes": RevisionStatus.CHANGES_REQUESTED,
+            "approved": RevisionStatus.APPROVED,
+        }
+        if value in statuses:
+            return queryset.filter(revisions__status=statuses[value]).distinct()
+        return queryset
+
+
+def _revision_state(revision: Revision | None) -> str:
+    if revision is None:
+        return "Draft (never submitted)"
+    label = f"Revision {revision.number}: {revision.get_status_display()}"
+    if revision.status == RevisionStatus.APPROVED and revision.publish_at:
+        label += f", scheduled for {timezone.localtime(revision.publish_at):%Y-%m-%d %H:%M}"
+    return label
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = ["title", "category", "author", "state", "live", "review_due", "updated_at"]
+    list_filter = [WorkflowStateFilter, "category"]
+    search_fields = ["title", "summary", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    list_select_related = ["category", "author", "live_revision__approval"]
+    readonly_fields = ["workflow_panel", "citation_check", "review_comments"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "category", "summary", "body"]}),
+        ("Hero image", {"fields": ["hero_image", "hero_image_alt"], "classes": ["collapse"]}),
+        (
+            "Review and publishing",
+            {"fields": ["workflow_panel", "citation_check", "review_comments"]},
+        ),
+    ]
+    change_form_template = "admin/articles/article/change_form.html"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets[:2]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["loaded_version"] = ArticleAdminForm.base_fields["loaded_version"]
+        return form
+
+    @admin.display(description="state")
+    def state(self, article: Article) -> str:
+        return _revision_state(article.latest_revision())
+
+    @admin.display(description="live", boolean=True)
+    def live(self, article: Article) -> bool:
+        return article.live_revision_id is not None
+
+    @admin.display(description="next review due")
+    def review_due(self, article: Article) -> str:
+        due = review_due_at(article) if article.live_revision_id else None
+        if due is None:
+            return "—"
+        if due <= timezone.now():
+            return format_html(
+                '<strong class="errornote">Overdue since {}</strong>', f"{due:%Y-%m-%d}"
+            )
+        return f"{due:%Y-%m-%d}"
+
+    @admin.display(description="Workflow")
+    def workflow_panel(self, article: Article) -> str:
+        revisions = article.revisions.select_related("approval").order_by("-number")
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}</li>',
+            (
+                (
+                    reverse("admin:articles_revision_change", args=[r.pk]),
+                    _revision_state(r),
+                    " — live" if r.pk == article.live_revision_id else "",
+                )
+                for r in revisions
+            ),
+        )
+        latest = revisions.first()
+        dirty = latest is None or latest.content_hash != article.working_hash
+        note = (
+            "The working copy has changes no physician has reviewed yet."
+            if dirty
+            else "The working copy matches the latest revision."
+        )
+        return format_html("<p>{}</p><ul>{}</ul>", note, rows)
+
+    @admin.display(description="Citations")
+    def citation_check(self, article: Article) -> str:
+        if article.unknown_citation_keys:
+            return format_html(
+                '<span class="errornote">Unknown citation keys (submission is blocked): {}</span>',
+                ", ".join(article.unknown_citation_keys),
+            )
+        cited = list(article.cited_references.values_list("key", flat=True))
+        return f"{len(cited)} references cited: {', '.join(cited) or 'none'}."
+
+    @admin.display(description="Reviewer comments")
+    def review_comments(self, article: Article) -> str:
+        reviews = Review.objects.filter(revision__article=article).select_related("revision")
+        if not reviews:
+            return "No reviews yet."
+        return format_html_join(
+            "",
+            "<p><strong>Revision {} — {} by {} on {}</strong><br>{}</p>",
+            (
+                (
+                    r.revision.number,
+                    r.get_decision_display(),
+                    r.byline_name,
+                    f"{timezone.localtime(r.created_at):%Y-%m-%d %H:%M}",
+                    r.comment or "(no comment)",
+                )
+                for r in reviews
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        workflow.save_working_copy(
+            article=obj,
+            actor=request.user,
+            expected_version=form.cleaned_data.get("loaded_version"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/submit/",
+                self.admin_site.admin_view(self.submit_view),
+                name="articles_article_submit",
+            ),
+            path(
+                "<int:pk>/unpublish/",
+                self.admin_site.admin_view(self.unpublish_view),
+                name="articles_article_unpublish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "submit_form": SubmitForm(),
+            "comment_form": CommentForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def submit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        article = get_object_or_404(Article, pk=pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
+        form = SubmitForm(request.POST)
+        if form.is_valid():
+            return _run_step(
+                request,
+                lambda: workflow.submit_for_review(
+                    article=article,
+                    actor=request.user,
+                    change_note=form.cleaned_data["change_note"],
+                ),
+                success="Submitted for medical review.",
+                back=reverse("admin:articles_article_change", args=[pk]),
+            )
+        messages.error(request, "The change note is too long (500 characters at most).")
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
+
+    def unpublish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        article = get_object_or_404(Article, pk=pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
+        form = CommentForm(request.POST)
+        form.is_valid()
+        return _run_step(
+            request,
+            lambda: workflow.unpublish(
+                article=article, actor=request.user, comment=form.cleaned_data.get("comment", "")
+            ),
+            success="Unpublished: the article is no longer on the public site.",
+            back=reverse("admin:articles_article_change", args=[pk]),
+        )
+
+
+def _run_step(request: HttpRequest, step, *, success: str, back: str) -> HttpResponse:
+    """Run one workflow function; show its refusal as a message, or 403 for permissions."""
+    try:
+        step()
+    except workflow.WorkflowPermissionDenied:
+        raise
+    except workflow.WorkflowError as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, success)
+    return HttpResponseRedirect(back)
+
+
+class WaitingForMeFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("mine", "Waiting for my review")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return waiting_for_review(request.user, queryset)
+        return queryset
+
+
+def waiting_for_review(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Submissions this user could decide on: pending and not written by them."""
+    queryset = queryset if queryset is not None else Revision.objects.all()
+    return (
+        queryset.filter(status=RevisionStatus.PENDING)
+        .exclude(created_by=user)
+        .exclude(article__author=user)
+    )
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Revisions are read, decided on and published here; never edited."""
+
+    list_display = ["title", "number", "status", "created_by", "created_at", "approved_by"]
+    list_filter = [WaitingForMeFilter, "status"]
+    search_fields = ["title", "article__slug"]
+    list_select_related = ["created_by", "approval"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="approved by")
+    def approved_by(self, revision: Revision) -> str:
+        return revision.approval.byline_name if revision.approval else "—"
+
+    def get_urls(self):
+        step = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", step(self.approve_view), name="articles_revision_approve"),
+            path(
+                "<int:pk>/request-changes/",
+                step(self.request_changes_view),
+                name="articles_revision_request_changes",
+            ),
+            path("<int:pk>/publish/", step(self.publish_view), name="articles_revision_publish"),
+            path("<int:pk>/schedule/", step(self.schedule_view), name="articles_revision_schedule"),
+            path(
+                "<int:pk>/unschedule/",
+                step(self.unschedule_view),
+                name="articles_revision_unschedule",
+            ),
+            path("<int:pk>/withdraw/", step(self.withdraw_view), name="articles_revision_withdraw"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        revision = get_object_or_404(
+            Revision.objects.select_related("article__live_revision", "created_by", "approval"),
+            pk=object_id,
+        )
+        article = revision.article
+        base = article.live_revision if article.live_revision_id != revision.pk else None
+        if base is None and article.live_revision_id == revision.pk:
+            base = (
+                article.revisions.filter(number__lt=revision.number, published_at__isnull=False)
+                .order_by("-number")
+                .first()
+            )
+        user = request.user
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Review: {revision.title} (revision {revision.number})",
+            "revision": revision,
+            "article": article,
+            "diff": diff_revisions(base, revision),
+            "reviews": revision.reviews.select_related("reviewer"),
+            "audit_events": AuditEvent.objects.filter(article=article).select_related(
+                "actor", "revision"
+            )[:50],
+            "approval_current": workflow.approval_is_current(revision),
+            "can_review": user.has_perm("articles.review_article"),
+            "can_publish": user.has_perm("articles.publish_article"),
+            "can_withdraw": revision.status == RevisionStatus.PENDING
+            and (
+                user.pk in (revision.created_by_id, article.author_id)
+                or user.has_perm("articles.publish_article")
+            ),
+            "approve_form": ApproveForm(initial={"seen_hash": revision.content_hash}),
+            "request_changes_form": RequestChangesForm(),
+            "schedule_form": ScheduleForm(),
+            "comment_form": CommentForm(),
+        }
+        return TemplateResponse(request, "admin/articles/revision/review.html", context)
+
+    def _back(self, pk: int) -> str:
+        return reverse("admin:articles_revision_change", args=[pk])
+
+    @staticmethod
+    def _invalid(request, form) -> None:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label or 'Form'}: {' '.join(errors)}")
+
+    def approve_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            self._invalid(request, form)
+            return HttpResponseRedirect(self._back(pk))
+        data = form.cleaned_data
+        return _run_step(
+            request,
+            lambda: workflow.approve(
+                revision=revision,
+                actor=request.user,
+                password=data["password"],
+                attestation_accepted=data["attestation"],
+                seen_hash=data["seen_hash"],
+                conflict_of_interest=data["conflict_of_interest"],
+                comment=data["comment"],
+            ),
+            success=f"You approved revision {revision.number}.",
+            back=self._back(pk),
+        )
+
+    def request_changes_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        form = RequestChangesForm(request.POST)
+        if not form.is_valid():
+            self._invalid(request, form)
+            return HttpResponseRedirect(self._back(pk))
+        return _run_step(
+            request,
+            lambda: workflow.request_changes(
+                revision=revision, actor=request.user, comment=form.cleaned_data["comment"]
+            ),
+            success="Changes requested; the writer has been told.",
+            back=self._back(pk),
+        )
+
+    def publish_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        return _run_step(
+            request,
+            lambda: workflow.publish(revision=revision, actor=request.user),
+            success=f"Revision {revision.number} is live.",
+            back=self._back(pk),
+        )
+
+    def schedule_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            self._invalid(request, form)
+            return HttpResponseRedirect(self._back(pk))
+        return _run_step(
+            request,
+            lambda: workflow.schedule(
+                revision=revision, actor=request.user, publish_at=form.cleaned_data["publish_at"]
+            ),
+            success="Scheduled.",
+            back=self._back(pk),
+        )
+
+    def unschedule_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        return _run_step(
+            request,
+            lambda: workflow.unschedule(revision=revision, actor=request.user),
+            success="Schedule cancelled.",
+            back=self._back(pk),
+        )
+
+    def withdraw_view(self, request, pk):
+        revision = get_object_or_404(Revision, pk=pk)
+        form = CommentForm(request.POST)
+        form.is_valid()
+        return _run_step(
+            request,
+            lambda: workflow.withdraw(
+                revision=revision, actor=request.user, comment=form.cleaned_data.get("comment", "")
+            ),
+            success="Submission withdrawn.",
+            back=self._back(pk),
+        )
+
+
+for _view in (
+    "approve_view",
+    "request_changes_view",
+    "publish_view",
+    "schedule_view",
+    "unschedule_view",
+    "withdraw_view",
+):
+    # Workflow steps change state: POST only (and CSRF-checked by the middleware).
+    setattr(RevisionAdmin, _view, method_decorator(require_POST)(getattr(RevisionAdmin, _view)))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: the trail is append-only."""
+
+    list_display = ["created_at", "action", "article", "revision_number", "actor", "short_hash"]
+    list_filter = ["action"]
+    search_fields = ["article__title", "comment", "content_hash"]
+    list_select_related = ["article", "revision", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    @admin.display(description="revision")
+    def revision_number(self, event: AuditEvent):
+        return event.revision.number if event.revision else "—"
+
+    @admin.display(description="content hash")
+    def short_hash(self, event: AuditEvent) -> str:
+        return event.content_hash[:12]

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .models import Review, Reviewer
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "title", "active"]
+    list_filter = ["active"]
+    search_fields = ["display_name", "user__username", "specialties"]
+    prepopulated_fields = {"slug": ["display_name"]}
+    raw_id_fields = ["user"]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Signed decisions: readable by staff with the permission, changeable by nobody."""
+
+    list_display = ["created_at", "decision", "reviewer_name", "revision"]
+    list_filter = ["decision"]
+    list_select_related = ["revision"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
