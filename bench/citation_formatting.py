@@ -1,0 +1,91 @@
+"""Benchmark: rendering a long article with many citations, cold and while typing.
+
+citeproc-py costs milliseconds per citation. The live preview re-renders on every pause
+in typing, so what matters is the warm case: one word changed, every citation the same.
+Run: `make bench` (or `.venv/bin/python bench/citation_formatting.py`).
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic_site.test_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from articles.rendering import render_article  # noqa: E402
+from references import formatting  # noqa: E402
+
+REFERENCES = 50
+CITATIONS = 200
+
+
+def library() -> dict[str, dict]:
+    refs = {}
+    for n in range(REFERENCES):
+        key = f"author{n}{2000 + n % 20}"
+        refs[key] = {
+            "id": key,
+            "type": "article-journal",
+            "author": [
+                {"family": f"Author{n % 30}", "given": "A. B."},
+                {"family": "Second", "given": "C."},
+                {"family": "Third", "given": "D."},
+            ],
+            "issued": {"date-parts": [[2000 + n % 20]]},
+            "title": f"A study of intimacy number {n}",
+            "container-title": "Journal of Examples",
+            "volume": str(n),
+            "page": f"{n}-{n + 10}",
+            "DOI": f"10.1000/example.{n}",
+        }
+    return refs
+
+
+def body(refs: dict, marker: str) -> str:
+    keys = list(refs)
+    paragraphs = []
+    for n in range(CITATIONS):
+        cite = f"[@{keys[n % len(keys)]}, p. {n}]" if n % 3 else f"[@{keys[n % len(keys)]}]"
+        paragraphs.append(f"Paragraph {n} says something about therapy {cite}.")
+    return f"# Title {marker}\n\n" + "\n\n".join(paragraphs)
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def main() -> None:
+    refs = library()
+    for style in ("apa", "ama"):
+        formatting._in_text.cache_clear()
+        formatting._entry.cache_clear()
+        cold = timed(
+            lambda s=style: render_article(body=body(refs, "v0"), references=refs, style=s), 1
+        )
+        typing = iter(range(10_000))
+        warm = timed(
+            lambda s=style: render_article(
+                body=body(refs, f"v{next(typing)}"), references=refs, style=s
+            ),
+            20,
+        )
+        print(
+            f"{style}: {CITATIONS} citations over {REFERENCES} references — "
+            f"cold {cold[0] * 1000:.0f} ms, while typing median {statistics.median(warm) * 1000:.1f} ms "
+            f"(max {max(warm) * 1000:.1f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
