@@ -68,9 +68,11 @@ def _audit(
 
 
 def _locked_revision(revision: Revision) -> Revision:
+    # of=("self",): lock only the revision row; PostgreSQL refuses FOR UPDATE on the
+    # nullable side of the outer join to its approval.
     return (
-        Revision.objects.select_for_update()
-        .select_related("article", "approval")
+        Revision.objects.select_for_update(of=("self",))
+        .select_related("article__category", "approval")
         .get(pk=revision.pk)
     )
 
@@ -121,7 +123,11 @@ def submit_for_review(
     """Freeze the working copy as a new revision and ask the physicians to review it."""
     _require(actor, "articles.submit_article", "submit articles for review")
     with transaction.atomic():
-        article = Article.objects.select_for_update().select_related("category").get(pk=article.pk)
+        article = (
+            Article.objects.select_for_update(of=("self",))
+            .select_related("category")
+            .get(pk=article.pk)
+        )
         references, unknown = cited_library(article.body)
         if unknown:
             lines = {}
@@ -455,10 +461,12 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
     )
     for pk in due_ids:
         with transaction.atomic():
-            locked = Revision.objects.select_for_update(skip_locked=True).filter(
+            locked = Revision.objects.select_for_update(skip_locked=True, of=("self",)).filter(
                 pk=pk, status=RevisionStatus.APPROVED, publish_at__lte=now
             )
-            revision = locked.select_related("article", "approval", "scheduled_by").first()
+            revision = locked.select_related(
+                "article__category", "approval", "scheduled_by"
+            ).first()
             if revision is None:
                 continue  # another run has it, or it changed since we looked
             try:
