@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
+from markdownx.admin import MarkdownxModelAdmin
 
 from reviewers.models import Review
 
@@ -83,7 +84,8 @@ def _revision_state(revision: Revision | None) -> str:
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(MarkdownxModelAdmin):
+    # MarkdownxModelAdmin puts the editor with live preview on the body field.
     form = ArticleAdminForm
     list_display = ["title", "category", "author", "state", "live", "review_due", "updated_at"]
     list_filter = [WorkflowStateFilter, "category"]
@@ -100,6 +102,9 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
     ]
     change_form_template = "admin/articles/article/change_form.html"
+
+    class Media:
+        css = {"all": ["css/admin-review.css"]}
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
