@@ -12,10 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
-from references.bibtex import apply_import, parse_bibtex, plan_import
 
 from articles import workflow
 from articles.models import Article, Category, RevisionStatus
+from references.bibtex import apply_import, parse_bibtex, plan_import
 from reviewers.models import Reviewer
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
