@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ class Category(models.Model):
     review_interval_days = models.PositiveIntegerField(
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text="Overrides the site's review interval for this category "
         "(drug dosing ages faster than anatomy). Empty: the site default.",
     )

@@ -30,7 +30,13 @@ def _send(subject: str, message: str, recipients: list[str]) -> None:
 
 def revision_submitted(revision_id: int) -> None:
     revision = Revision.objects.select_related("article", "created_by").get(pk=revision_id)
-    reviewers = Reviewer.objects.active().exclude(user=revision.created_by).select_related("user")
+    # Nobody may review what they wrote, so neither the submitter nor the author is asked.
+    reviewers = (
+        Reviewer.objects.active()
+        .exclude(user=revision.created_by)
+        .exclude(user=revision.article.author)
+        .select_related("user")
+    )
     _send(
         f"Review requested: {revision.title}",
         f"{revision.created_by.get_full_name() or revision.created_by.username} submitted "

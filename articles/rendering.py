@@ -12,13 +12,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import unescape
 
 import markdown
 import nh3
 from django.conf import settings
 from django.utils.html import escape
+from markdown.inlinepatterns import InlineProcessor
 
-from references.citations import CitationCluster, find_citations
+from references.citations import CitationCluster, find_citations, normalize_newlines
 from references.formatting import format_citations
 
 ALLOWED_TAGS = {
@@ -125,25 +127,44 @@ def sanitize_html(fragment: str) -> str:
     )
 
 
-def _markdown_to_html(text: str) -> tuple[str, list[dict]]:
+class _CitationTokens(InlineProcessor):
+    """Puts each citation's HTML where its token stands, through Markdown's HTML stash.
+
+    Going through the stash (rather than replacing text afterwards) keeps a citation in a
+    heading out of the heading's id, and gives the table of contents its plain text.
+    """
+
+    def __init__(self, pattern: str, md: markdown.Markdown, tokens: dict[str, str]):
+        super().__init__(pattern, md)
+        self.tokens = tokens
+
+    def handleMatch(self, match, data):  # noqa: N802 - Markdown's API
+        return self.md.htmlStash.store(self.tokens[match.group(0)]), match.start(0), match.end(0)
+
+
+def _markdown_to_html(text: str, tokens: dict[str, str], pattern: str) -> tuple[str, list[dict]]:
     md = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, extension_configs=_MARKDOWN_CONFIG)
-    # Headings start at h2: the page's h1 is the article title.
+    if tokens:
+        # Priority above everything that could split or escape the token.
+        md.inlinePatterns.register(_CitationTokens(pattern, md, tokens), "citation_tokens", 200)
     html = md.convert(text)
     return html, _flatten_toc(md.toc_tokens)
 
 
-def _flatten_toc(tokens: list[dict], depth: int = 0) -> list[dict]:
+def _flatten_toc(tokens: list[dict]) -> list[dict]:
     flat: list[dict] = []
     for token in tokens:
-        flat.append({"id": token["id"], "name": token["name"], "level": token["level"]})
-        flat.extend(_flatten_toc(token.get("children", []), depth + 1))
+        # Body headings start at h2 (the title is the page's h1), so `#` counts as level 2.
+        level = max(token["level"], 2)
+        flat.append({"id": token["id"], "name": token["name"], "level": level})
+        flat.extend(_flatten_toc(token.get("children", [])))
     return flat
 
 
 def _substitute_citations(
     text: str, clusters: list[CitationCluster], rendered: tuple[str, ...]
-) -> tuple[str, dict[str, str]]:
-    """Swap each citation for a token Markdown leaves alone; return the text and the map."""
+) -> tuple[str, dict[str, str], str]:
+    """Swap each citation for a token Markdown leaves alone; return text, map and pattern."""
     nonce = secrets.token_hex(4)
     pieces, tokens, position = [], {}, 0
     for index, cluster in enumerate(clusters):
@@ -153,7 +174,7 @@ def _substitute_citations(
         pieces.append(token)
         position = cluster.end
     pieces.append(text[position:])
-    return "".join(pieces), tokens
+    return "".join(pieces), tokens, rf"zcite{nonce}n\d+z"
 
 
 def _demote_headings(html: str) -> str:
@@ -170,14 +191,13 @@ def render_article(
     previews, the frozen snapshot for a revision.
     """
     style = style or settings.CITATION_STYLE
+    body = normalize_newlines(body)
     clusters = find_citations(body)
     formatted = format_citations(clusters=clusters, references=references, style=style)
-    text, tokens = _substitute_citations(body, clusters, formatted.cluster_html)
-    html, toc = _markdown_to_html(text)
-    for token, citation_html in tokens.items():
-        html = html.replace(token, citation_html)
+    text, tokens, pattern = _substitute_citations(body, clusters, formatted.cluster_html)
+    html, toc = _markdown_to_html(text, tokens, pattern)
     html = sanitize_html(_demote_headings(html))
-    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", html)))
+    words = len(re.findall(r"\w+", unescape(re.sub(r"<[^>]+>", " ", html))))
     return RenderedArticle(
         html=html,
         references_html=sanitize_html(formatted.bibliography_html),

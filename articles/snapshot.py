@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 
-from references.citations import cited_keys
+from references.citations import cited_keys, normalize_newlines
 from references.models import Reference
 
 from .models import Article
@@ -16,9 +16,9 @@ def content_hash(*, title: str, summary: str, body: str, references: Iterable[Ma
     """SHA-256 over the exact approved content: title, summary, body and reference entries."""
     canonical = json.dumps(
         {
-            "title": title,
-            "summary": summary,
-            "body": body,
+            "title": title.strip(),
+            "summary": normalize_newlines(summary).strip(),
+            "body": normalize_markdown(body),
             "references": sorted(references, key=lambda item: item["id"]),
         },
         sort_keys=True,
@@ -26,6 +26,15 @@ def content_hash(*, title: str, summary: str, body: str, references: Iterable[Ma
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def normalize_markdown(text: str) -> str:
+    """One form of a Markdown body: LF line ends, no trailing blank space.
+
+    A browser posts CRLF and the admin form strips the last newline; neither is a change a
+    physician needs to review.
+    """
+    return normalize_newlines(text).strip()
 
 
 def cited_library(body: str) -> tuple[list[Reference], list[str]]:

@@ -18,13 +18,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
-from references.citations import find_citations
+from references.citations import find_citations, normalize_newlines
 from reviewers.models import Decision, Review, Reviewer
 
 from . import notifications
 from .models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
 from .rendering import render_article
-from .snapshot import cited_library, content_hash, refresh_working_copy
+from .snapshot import cited_library, content_hash, normalize_markdown, refresh_working_copy
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,19 @@ class WorkflowPermissionDenied(WorkflowError, PermissionDenied):
 class StaleEditError(WorkflowError):
     """Someone else saved the article since this form was loaded."""
 
+
+ARTICLE_CONTENT_FIELDS = (
+    "slug",
+    "category",
+    "title",
+    "summary",
+    "body",
+    "hero_image",
+    "hero_image_alt",
+)
+
+# Approved, or published once and since taken down (it can go back up on a schedule).
+SCHEDULABLE_STATUSES = (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED)
 
 OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus.CHANGES_REQUESTED)
 
@@ -112,7 +125,14 @@ def save_working_copy(
                     "not saved: reload the page, then apply them again."
                 )
             article.version = current.version + 1
-        article.save()
+        article.body = normalize_markdown(article.body)
+        article.summary = normalize_newlines(article.summary).strip()
+        if article._state.adding:
+            article.save()
+        else:
+            # Only what the editor edits: workflow fields (live revision, first publication)
+            # belong to the workflow steps, and a form loaded earlier must not undo them.
+            article.save(update_fields=[*ARTICLE_CONTENT_FIELDS, "version", "updated_at"])
         refresh_working_copy(article)
     return article
 
@@ -419,7 +439,7 @@ def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     _require(actor, "articles.publish_article", "change schedules")
     with transaction.atomic():
         revision = _locked_revision(revision)
-        if revision.publish_at is None or revision.status != RevisionStatus.APPROVED:
+        if revision.publish_at is None or revision.status not in SCHEDULABLE_STATUSES:
             raise WorkflowError(f"Revision {revision.number} is not scheduled.")
         revision.publish_at = None
         revision.save(update_fields=["publish_at"])
@@ -455,14 +475,14 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
     now = now or timezone.now()
     published: list[Revision] = []
     due_ids = list(
-        Revision.objects.filter(status=RevisionStatus.APPROVED, publish_at__lte=now)
+        Revision.objects.filter(status__in=SCHEDULABLE_STATUSES, publish_at__lte=now)
         .order_by("publish_at")
         .values_list("pk", flat=True)
     )
     for pk in due_ids:
         with transaction.atomic():
             locked = Revision.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                pk=pk, status=RevisionStatus.APPROVED, publish_at__lte=now
+                pk=pk, status__in=SCHEDULABLE_STATUSES, publish_at__lte=now
             )
             revision = locked.select_related(
                 "article__category", "approval", "scheduled_by"

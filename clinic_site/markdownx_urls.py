@@ -8,6 +8,7 @@ public renderer (which sanitizes), and uploads must really be raster images.
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_POST
 from markdownx.views import ImageUploadView, MarkdownifyView
@@ -26,14 +27,29 @@ def staff_only(view):
     return wrapped
 
 
+class PreviewView(MarkdownifyView):
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if "content" not in request.POST:
+            return HttpResponseBadRequest("Nothing to preview: the form sent no content.")
+        return super().post(request, *args, **kwargs)
+
+
 class RasterImageUploadView(ImageUploadView):
+    """Always answers in JSON: markdownx's own view has no page to render otherwise."""
+
     form_class = RasterImageForm
+
+    def form_invalid(self, form) -> JsonResponse:
+        return JsonResponse(form.errors, status=400)
+
+    def form_valid(self, form) -> JsonResponse:
+        return JsonResponse({"image_code": f"![]({form.save(commit=True)})"})
 
 
 urlpatterns = [
     path(
         "markdownify/",
-        staff_only(require_POST(MarkdownifyView.as_view())),
+        staff_only(require_POST(PreviewView.as_view())),
         name="markdownx_markdownify",
     ),
     path(

@@ -36,11 +36,15 @@ class CitationCluster:
 # Fenced code blocks (``` or ~~~, closed by a fence at least as long) and code spans.
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\2[`~]*[ \t]*$|\Z)", re.M | re.S)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
-_INDENTED_CODE = re.compile(
-    r"(?:(?<=\n\n)|\A)((?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*|\n[ \t]*(?=\n))*)"
-)
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_INDENTED = re.compile(r"^(?: {4}|\t)")
 
-_BRACKETED = re.compile(r"\[(?P<inner>[^\[\]]*?-?@[^\[\]]*?)\](?![(\[:])")
+# Not followed by ( or [ (a link), nor by : at the start of a line (a link definition).
+_BRACKETED = re.compile(
+    r"(?:^ {0,3}\[(?P<defn>[^\[\]]*?-?@[^\[\]]*?)\](?=:))|"
+    r"\[(?P<inner>[^\[\]]*?-?@[^\[\]]*?)\](?![(\[])",
+    re.M,
+)
 _ITEM = re.compile(
     rf"^(?P<prefix>(?:.*?\s)?)(?P<suppress>-)?@(?P<key>{CITATION_KEY_PATTERN})(?P<rest>.*)$", re.S
 )
@@ -82,21 +86,52 @@ _LOCATOR_LABELS = {
     "table": "table",
 }
 _LOCATOR = re.compile(
-    r"^\s*,?\s*(?:(?P<label>[A-Za-z]+|§§?|¶)\.?\s*)?(?P<value>[0-9IVXLCivxlc][\w\-–,\s]*?)"
+    r"^\s*,?\s*(?:(?P<label>[A-Za-z]+|§§?|¶)\.?\s*)?"
+    r"(?P<value>[0-9IVXLCivxlc](?:[\w\-–,\s]|\.(?=\w))*?)"
     r"(?P<suffix>(?:,\s.*)?)$",
     re.S,
 )
 
 
+def normalize_newlines(text: str) -> str:
+    """Browsers submit textareas with CRLF; parse and hash one form of the text."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def _mask_indented_code(text: str) -> str:
+    """Blank indented code blocks: indented lines after a blank line, outside lists.
+
+    Inside a list, indentation continues the list item (a second paragraph, a nested
+    list), so citations there are prose and must be parsed.
+    """
+    lines = text.split("\n")
+    in_list = in_code = False
+    previous_blank = True
+    for index, line in enumerate(lines):
+        blank = not line.strip()
+        if blank:
+            previous_blank = True
+            continue
+        if _INDENTED.match(line):
+            if in_code or (previous_blank and not in_list):
+                in_code = True
+                lines[index] = " " * len(line)
+        else:
+            in_code = False
+            in_list = bool(_LIST_ITEM.match(line)) or (in_list and not previous_blank)
+        previous_blank = False
+    return "\n".join(lines)
+
+
 def mask_code(markdown: str) -> str:
     """The text with every code block and code span blanked out, positions unchanged."""
-
-    def blank(match: re.Match) -> str:
-        return re.sub(r"[^\n]", " ", match.group(0))
-
-    masked = _FENCE.sub(blank, markdown)
-    masked = _INDENTED_CODE.sub(blank, masked)
-    return _CODE_SPAN.sub(blank, masked)
+    masked = _FENCE.sub(_blank, markdown)
+    masked = _mask_indented_code(masked)
+    return _CODE_SPAN.sub(_blank, masked)
 
 
 def _parse_locator(rest: str) -> tuple[str, str, str]:
@@ -133,11 +168,16 @@ def _parse_item(text: str) -> CitedItem | None:
 
 
 def find_citations(markdown: str) -> list[CitationCluster]:
-    """Every citation in the Markdown, in order of appearance, with its 1-based line."""
-    masked = mask_code(markdown)
+    """Every citation in the Markdown, in order of appearance, with its 1-based line.
+
+    Positions refer to `normalize_newlines(markdown)`.
+    """
+    masked = mask_code(normalize_newlines(markdown))
     clusters: list[CitationCluster] = []
     taken: list[tuple[int, int]] = []
     for match in _BRACKETED.finditer(masked):
+        if match.group("inner") is None:
+            continue  # a link reference definition, "[label]: url"
         parts = match.group("inner").split(";")
         items = [_parse_item(part) for part in parts]
         if not items or any(item is None for item in items):

@@ -206,7 +206,9 @@ def format_citations(
     rendered: list[str] = []
     for cluster in clusters:
         if style == "apa":
-            rendered.append(_apa_cluster(cluster, references, item_json, anchors, missing))
+            rendered.append(
+                _apa_cluster(cluster, references, item_json, suffixes, anchors, missing)
+            )
         else:
             rendered.append(_ama_cluster(cluster, references, order, anchors, missing))
 
@@ -235,22 +237,56 @@ class _Anchors:
 _NARRATIVE_SPLIT = re.compile(r"^(?P<author>.+?), (?P<rest>(?:\d{3,4}|n\.d\.)[a-z]?\b.*)$")
 
 
-def _apa_cluster(cluster, references, item_json, anchors: _Anchors, missing) -> str:
+# APA 7 spells locators other than pages out; citeproc-py's APA renders them bare.
+_APA_LOCATOR_LABELS = {
+    "chapter": "Chapter",
+    "section": "Section",
+    "figure": "Figure",
+    "table": "Table",
+    "paragraph": "para.",
+    "volume": "Vol.",
+    "line": "line",
+    "note": "note",
+}
+# AMA's short forms, run together with the locator in the superscript: 1(chap3).
+_AMA_LOCATOR_LABELS = {
+    "page": "p",
+    "chapter": "chap",
+    "section": "sec",
+    "figure": "fig",
+    "table": "tbl",
+    "paragraph": "para",
+    "volume": "vol",
+    "line": "l",
+    "note": "n",
+}
+
+
+def _apa_item_text(item_json: str, item: CitedItem) -> str:
+    if item.locator and item.label in _APA_LOCATOR_LABELS:
+        base = _in_text("apa", item_json, "page", "")
+        return f"{base}, {_APA_LOCATOR_LABELS[item.label]} {html.escape(item.locator)}"
+    return _in_text("apa", item_json, item.label, item.locator)
+
+
+def _apa_cluster(cluster, references, item_json, suffixes, anchors: _Anchors, missing) -> str:
     pieces = []
     known = [item for item in cluster.items if item.key in references]
-    ordered = sorted(
-        known,
-        key=lambda i: (_sort_name(references[i.key]), _year(references[i.key]) or 0),
-    ) + [item for item in cluster.items if item.key not in references]
+    # Within parentheses APA orders works as the reference list does.
+    ordered = sorted(known, key=lambda i: _apa_sort_key(references[i.key], suffixes)) + [
+        item for item in cluster.items if item.key not in references
+    ]
     for item in ordered:
         if item.key not in references:
             pieces.append(missing(item, cluster.line))
             continue
-        text = _in_text("apa", item_json[item.key], item.label, item.locator)
+        text = _apa_item_text(item_json[item.key], item)
         split = _NARRATIVE_SPLIT.match(text)
         if cluster.narrative:
             if split:
-                return anchors.link(item, f"{split['author']} ({split['rest']})")
+                # In running text APA joins two authors with "and", not "&".
+                author = split["author"].replace(" &amp; ", " and ")
+                return anchors.link(item, f"{author} ({split['rest']})")
             return anchors.link(item, text)
         if item.suppress_author and split:
             text = split["rest"]
@@ -267,32 +303,37 @@ def _ama_cluster(cluster, references, order, anchors: _Anchors, missing) -> str:
         (item for item in cluster.items if item.key in references), key=lambda i: order[i.key]
     )
     errors = [missing(item, cluster.line) for item in cluster.items if item.key not in references]
-    plain = [item for item in known if not item.locator]
-    by_number = {order[item.key]: item for item in plain}
-    parts: list[str] = []
+    by_number = {order[item.key]: item for item in known if not item.locator and not item.suffix}
+    parts: list[tuple[int, str]] = []  # (number, html), shown in number order
     for first, last in collapse_numbers(list(by_number)):
         if first == last:
-            parts.append(anchors.link(by_number[first], str(first)))
+            parts.append((first, anchors.link(by_number[first], str(first))))
             continue
+        start = anchors.link(by_number[first], str(first))
+        # The numbers inside a collapsed range still need a target for their backlinks.
         inner = "".join(
             f'<span id="cite-{_attr(by_number[n].key)}-{anchors.reserve(by_number[n])}"></span>'
             for n in range(first + 1, last)
         )
-        parts.append(
-            anchors.link(by_number[first], str(first))
-            + inner
-            + "–"
-            + anchors.link(by_number[last], str(last))
-        )
+        parts.append((first, start + inner + "–" + anchors.link(by_number[last], str(last))))
     for item in known:
-        if item.locator:
-            label = "p" if item.label == "page" else item.label
-            parts.append(
-                anchors.link(
-                    item, f"{order[item.key]}({html.escape(label)}{html.escape(item.locator)})"
+        if item.locator or item.suffix:
+            number = order[item.key]
+            detail = ""
+            if item.locator:
+                label = _AMA_LOCATOR_LABELS.get(item.label, item.label)
+                detail = html.escape(label + item.locator)
+            if item.suffix:
+                detail = (
+                    f"{detail}, {html.escape(item.suffix)}" if detail else html.escape(item.suffix)
                 )
-            )
-    sup = f'<sup class="citation-group">{",".join(parts)}</sup>' if parts else ""
+            parts.append((number, anchors.link(item, f"{number}({detail})")))
+    parts.sort(key=lambda part: part[0])
+    sup = (
+        '<sup class="citation-group">' + ",".join(fragment for _, fragment in parts) + "</sup>"
+        if parts
+        else ""
+    )
     lead = ""
     if cluster.narrative and known:
         lead = _narrative_author(references[known[0].key], "ama")
@@ -301,19 +342,20 @@ def _ama_cluster(cluster, references, order, anchors: _Anchors, missing) -> str:
     return lead + sup + "".join(f" {e}" for e in errors)
 
 
+def _apa_sort_key(csl: Mapping, suffixes: Mapping[str, str]) -> tuple:
+    return (
+        _sort_name(csl),
+        [(n.get("family") or n.get("literal") or "").lower() for n in csl.get("author", [])],
+        _year(csl) or 9999,
+        suffixes.get(csl["id"], ""),
+        (csl.get("title") or "").lower(),
+    )
+
+
 def _bibliography_order(style: str, cited: list[Mapping], suffixes: Mapping[str, str]) -> list:
     if style == "ama":
         return cited  # already in order of first citation
-    return sorted(
-        cited,
-        key=lambda c: (
-            _sort_name(c),
-            [(n.get("family") or n.get("literal") or "").lower() for n in c.get("author", [])],
-            _year(c) or 9999,
-            suffixes.get(c["id"], ""),
-            (c.get("title") or "").lower(),
-        ),
-    )
+    return sorted(cited, key=lambda csl: _apa_sort_key(csl, suffixes))
 
 
 def _link_identifiers(entry: str, csl: Mapping) -> str:

@@ -61,6 +61,14 @@ class Decision(models.TextChoices):
     REQUEST_CHANGES = "request_changes", "Changes requested"
 
 
+class ReviewQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("A review is a signed record and cannot be changed.")
+
+    def delete(self):
+        raise ValueError("A review is a signed record and cannot be deleted.")
+
+
 class Review(models.Model):
     """One reviewer's decision on one immutable revision. Written once, never edited."""
 
@@ -80,6 +88,8 @@ class Review(models.Model):
     reviewer_credentials = models.CharField(max_length=100)
     reviewer_title = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,6 +5,7 @@ from django import template
 from articles.admin import waiting_for_review
 from articles.models import Revision, RevisionStatus
 from articles.overdue import overdue_articles
+from articles.workflow import SCHEDULABLE_STATUSES
 
 register = template.Library()
 
@@ -18,7 +19,7 @@ def staff_dashboard(context):
     scheduled = []
     if user.has_perm("articles.publish_article"):
         scheduled = list(
-            Revision.objects.filter(status=RevisionStatus.APPROVED, publish_at__isnull=False)
+            Revision.objects.filter(status__in=SCHEDULABLE_STATUSES, publish_at__isnull=False)
             .select_related("article")
             .order_by("publish_at")[:20]
         )
