@@ -1,0 +1,217 @@
+"""Submitting for review, and saving the working copy (which never freezes anything)."""
+
+from __future__ import annotations
+
+import pytest
+
+from articles import workflow
+from articles.models import Article, AuditEvent, Revision, RevisionStatus
+from articles.workflow import StaleEditError, WorkflowError, WorkflowPermissionDenied
+from reviewers.models import Review
+from tests.articles.workflow_fixtures import (
+    build,
+    db_state,
+    edit,
+    fresh,
+    make_article,
+    make_reference,
+    submit,
+    writer,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_first_submission_freezes_the_working_copy_with_its_references():
+    ref = make_reference("parker2019")
+    author = writer()
+    article = make_article(author, body="Intimacy matters [@parker2019].\n")
+
+    revision = submit(article, note="  First version.  ")
+
+    assert (revision.number, revision.status) == (1, RevisionStatus.PENDING)
+    assert (revision.title, revision.summary, revision.body) == (
+        article.title,
+        article.summary,
+        article.body,
+    )
+    assert revision.references_csl == [ref.to_csl()]
+    assert 'href="#ref-parker2019"' in revision.rendered_html
+    assert "Emotional intimacy and sexual satisfaction" in revision.references_html
+    assert revision.content_hash == fresh(article).working_hash
+    assert revision.change_note == "First version."
+    assert revision.created_by == author
+    assert revision.approval is None
+
+
+def test_unknown_citation_key_is_refused_naming_the_key_and_line():
+    make_reference("parker2019")
+    article = make_article(
+        writer(),
+        body="## Intro\n\nKnown [@parker2019].\n\nUnknown [@nosuch2020, p. 4] here.\n",
+    )
+    before = db_state(article)
+
+    with pytest.raises(WorkflowError) as caught:
+        submit(article)
+
+    assert type(caught.value) is WorkflowError
+    message = str(caught.value)
+    assert "nosuch2020" in message
+    assert "line 5" in message
+    assert "parker2019" not in message
+    assert db_state(article) == before
+
+
+def test_every_unknown_key_is_named_with_its_own_line():
+    article = make_article(writer(), body="First [@ghost1].\n\nSecond [@real; @ghost2].\n")
+    make_reference("real")
+
+    with pytest.raises(WorkflowError) as caught:
+        submit(article)
+
+    message = str(caught.value)
+    assert "“ghost1” on line 1" in message
+    assert "“ghost2” on line 3" in message
+    assert Revision.objects.count() == 0
+
+
+@pytest.mark.parametrize("state", ["pending", "approved", "live", "scheduled"])
+def test_submitting_unchanged_content_is_refused(state):
+    scenario = build(state)
+    before = db_state(scenario.article)
+
+    with pytest.raises(WorkflowError) as caught:
+        submit(scenario.article)
+
+    assert type(caught.value) is WorkflowError
+    assert f"revision {scenario.target.number}" in str(caught.value).lower()
+    assert db_state(scenario.article) == before
+
+
+def test_submission_needs_the_submit_permission():
+    scenario = build("draft")
+    with pytest.raises(WorkflowPermissionDenied):
+        submit(scenario.article, by=scenario.cast.editor)
+    assert Revision.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("state", ["pending", "approved", "scheduled", "live", "changes_requested"])
+def test_saving_without_a_change_creates_no_revision_and_cancels_nothing(state):
+    scenario = build(state)
+    before = db_state(scenario.article)
+    article = fresh(scenario.article)
+
+    saved = workflow.save_working_copy(
+        article=article, actor=scenario.cast.author, expected_version=article.version
+    )
+
+    after = db_state(scenario.article)
+    assert saved.version == article.version
+    assert after == before  # same revisions, statuses, approvals, schedule, live revision
+    assert fresh(scenario.article).working_hash == scenario.target.content_hash
+
+
+def test_saving_a_change_creates_no_revision_and_cancels_no_review():
+    scenario = build("approved")
+    before = db_state(scenario.article)
+
+    edit(scenario.article, "\n\nA new paragraph.\n")
+
+    after = db_state(scenario.article)
+    assert after.revisions == before.revisions
+    assert after.counts == before.counts
+    assert after.working_hash != scenario.target.content_hash
+    assert fresh(scenario.target).status == RevisionStatus.APPROVED
+
+
+def test_stale_save_is_refused_and_keeps_the_other_persons_text():
+    scenario = build("draft")
+    colleague = writer()
+    mine = fresh(scenario.article)
+    theirs = fresh(scenario.article)
+    loaded = mine.version
+
+    theirs.body = "Their text.\n"
+    workflow.save_working_copy(article=theirs, actor=colleague, expected_version=loaded)
+
+    mine.body = "My text.\n"
+    with pytest.raises(StaleEditError):
+        workflow.save_working_copy(
+            article=mine, actor=scenario.cast.author, expected_version=loaded
+        )
+
+    stored = fresh(scenario.article)
+    assert stored.body == "Their text.\n"
+    assert stored.version == loaded + 1
+    assert Revision.objects.count() == 0
+
+
+def test_saving_needs_the_change_permission():
+    scenario = build("draft")
+    article = fresh(scenario.article)
+    article.body = "Changed by a physician.\n"
+    with pytest.raises(WorkflowPermissionDenied):
+        workflow.save_working_copy(
+            article=article, actor=scenario.cast.physician, expected_version=article.version
+        )
+    assert fresh(scenario.article).body != "Changed by a physician.\n"
+
+
+def test_saving_a_stale_instance_does_not_undo_a_publish():
+    scenario = build("approved")
+    loaded = fresh(scenario.article)  # the writer's form, opened before the publish
+    workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+    events = AuditEvent.objects.count()
+
+    loaded.body += "\n\nA writer's edit.\n"
+    workflow.save_working_copy(
+        article=loaded, actor=scenario.cast.author, expected_version=loaded.version
+    )
+
+    article = fresh(scenario.article)
+    assert article.live_revision_id == scenario.target.pk
+    assert article.first_published_at is not None
+    assert Article.objects.published().filter(pk=article.pk).exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_saving_a_stale_instance_does_not_undo_an_unpublish():
+    scenario = build("live")
+    loaded = fresh(scenario.article)
+    workflow.unpublish(article=scenario.article, actor=scenario.cast.editor)
+
+    loaded.body += "\n\nA writer's edit.\n"
+    workflow.save_working_copy(
+        article=loaded, actor=scenario.cast.author, expected_version=loaded.version
+    )
+
+    assert fresh(scenario.article).live_revision_id is None
+
+
+def test_submitting_supersedes_every_open_revision_and_keeps_the_live_one():
+    scenario = build("live_pending")
+    live, pending = scenario.live, scenario.target
+    edit(scenario.article)
+
+    newest = submit(scenario.article, note="Third version.")
+
+    assert fresh(pending).status == RevisionStatus.SUPERSEDED
+    assert fresh(live).status == RevisionStatus.PUBLISHED
+    assert fresh(scenario.article).live_revision_id == live.pk
+    assert (newest.number, newest.status) == (3, RevisionStatus.PENDING)
+    event = AuditEvent.objects.get(revision=newest)
+    assert event.comment == "Third version.\n(Supersedes unpublished revision 2.)"
+
+
+def test_resubmission_after_changes_requested_makes_a_new_revision():
+    scenario = build("changes_requested")
+    edit(scenario.article, "\n\nNow with a source.\n")
+
+    second = submit(scenario.article)
+
+    assert fresh(scenario.target).status == RevisionStatus.SUPERSEDED
+    assert second.number == 2
+    assert second.approval is None
+    assert Review.objects.filter(revision=second).count() == 0
