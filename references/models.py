@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from .identifiers import normalize_doi, normalize_pmid
 
@@ -15,8 +16,9 @@ from .identifiers import normalize_doi, normalize_pmid
 CITATION_KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.#$%&+?<>~/-]*[A-Za-z0-9_])?"
 citation_key_validator = RegexValidator(
     rf"^{CITATION_KEY_PATTERN}$",
+    # %% because Django formats validator messages with the offending value.
     "A citation key starts and ends with a letter, digit or underscore and may contain "
-    "the punctuation : . # $ % & + ? < > ~ / - inside.",
+    "the punctuation : . # $ %% & + ? < > ~ / - inside.",
 )
 
 
@@ -94,8 +96,9 @@ class Reference(models.Model):
     class Meta:
         ordering = ["key"]
         constraints = [
+            # DOIs are case-insensitive: 10.1000/ABC and 10.1000/abc are one work.
             models.UniqueConstraint(
-                fields=["doi"],
+                Lower("doi"),
                 condition=~models.Q(doi=""),
                 name="reference_unique_doi",
                 violation_error_message="Another reference already has this DOI.",

@@ -1,0 +1,393 @@
+"""The reference library in the admin, and the two-step BibTeX import.
+
+Import: upload or paste → preview (nothing written) → confirm. The confirm form carries
+the very text that was previewed, with a signed SHA-256 of it (and of what the preview
+promised), so an edited or forged confirm is refused instead of importing something
+nobody saw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import smart_split, unescape_string_literal
+
+from . import bibtex
+from .identifiers import normalize_doi
+from .models import KEY_RE, Reference
+
+# --- Names, one per line ----------------------------------------------------------------
+
+
+class NameListField(forms.CharField):
+    """CSL names edited as text, one per line, instead of raw JSON.
+
+    "Family, Given" is a person (split at the last comma, so "King, Jr., Martin Luther"
+    keeps "King, Jr." as the family name); "Family," is a person known by one name;
+    anything else, or anything in braces ("{University of California, Berkeley}"), is an
+    organisation written as is.
+    """
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            "One name per line: “Family, Given” for a person (“Aristotle,” for a single "
+            "name), or an organisation as written; braces keep a comma in an organisation’s "
+            "name: “{University of California, Berkeley}”.",
+        )
+        super().__init__(strip=False, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        # A list from the model; a string is the user's own text, redisplayed after an error.
+        if isinstance(value, list):
+            return "\n".join(bibtex.format_name(name) for name in value if isinstance(name, dict))
+        return value
+
+    def to_python(self, value: Any) -> list[dict[str, str]]:
+        if isinstance(value, list):
+            return value
+        names = []
+        for number, line in enumerate((value or "").splitlines(), start=1):
+            line = re.sub(r"\s+", " ", line).strip()
+            if not line:
+                continue
+            if line.startswith("{") and line.endswith("}"):
+                names.append({"literal": line[1:-1].strip()})
+                continue
+            family, comma, given = line.rpartition(",")
+            if not comma:
+                names.append({"literal": line})
+                continue
+            family, given = family.strip(), given.strip()
+            if not family:
+                raise ValidationError(f"Line {number} (“{line}”) has no family name.")
+            names.append({"family": family, "given": given} if given else {"family": family})
+        return names
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(self.prepare_value(initial)) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+def _validate_key(value: str) -> None:
+    # The model's validator message holds a bare "%" that breaks Django's formatting
+    # of messages with parameters; this raises the same rule without parameters.
+    if not KEY_RE.fullmatch(value or ""):
+        raise ValidationError(bibtex.KEY_RULE, code="invalid")
+
+
+class ReferenceAdminForm(forms.ModelForm):
+    authors = NameListField()
+    editors = NameListField()
+    # A scheme-less "example.org/x" is an https address (and keeps Django 6 quiet).
+    url = forms.URLField(label="URL", required=False, max_length=1000, assume_scheme="https")
+
+    class Meta:
+        model = Reference
+        fields = [
+            "key", "type", "title", "authors", "authors_et_al", "editors", "issued_year",
+            "issued_month", "issued_day", "container_title", "collection_title", "volume",
+            "issue", "pages", "publisher", "publisher_place", "edition", "genre", "number",
+            "isbn", "doi", "pmid", "url", "accessed", "note",
+        ]  # fmt: skip
+        widgets = {
+            "title": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+            "note": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "key" in self.fields:
+            self.fields["key"].validators.append(_validate_key)
+
+
+# --- The changelist ---------------------------------------------------------------------
+
+
+class CitedFilter(admin.SimpleListFilter):
+    """Find the references no article cites (candidates for clean-up) and those in use."""
+
+    title = "cited by articles"
+    parameter_name = "cited"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Cited"), ("no", "Unused")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(citing_article_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(citing_article_count=0)
+        return queryset
+
+
+@admin.register(Reference)
+class ReferenceAdmin(admin.ModelAdmin):
+    form = ReferenceAdminForm
+    # Not "cited_by": that name is the reverse relation from Article, which the admin
+    # would find first.
+    list_display = ["key", "citation", "type", "issued_year", "doi", "cited_by_count"]
+    list_filter = [CitedFilter, "type", "issued_year"]
+    # Authors are JSON; get_search_results adds them (see there).
+    search_fields = ["key", "title", "doi", "container_title"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["key", "type", "title"]}),
+        ("Who and when", {"fields": [
+            "authors", "authors_et_al", "editors",
+            ("issued_year", "issued_month", "issued_day"),
+        ]}),
+        ("Where", {"fields": [
+            "container_title", "collection_title", ("volume", "issue", "pages"),
+            ("publisher", "publisher_place"), ("edition", "genre", "number"),
+        ]}),
+        ("Identifiers", {"fields": ["doi", "pmid", "isbn", "url", "accessed"]}),
+        (None, {"fields": ["note", "created_at", "updated_at"]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reference]:
+        return super().get_queryset(request).with_citing_article_count()
+
+    @admin.display(description="citation")
+    def citation(self, reference: Reference) -> str:
+        return reference.short_citation()
+
+    @admin.display(description="cited by", ordering="citing_article_count")
+    def cited_by_count(self, reference: Reference) -> str:
+        count = reference.citing_article_count
+        return f"{count} article" if count == 1 else f"{count} articles"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Reference], search_term: str
+    ) -> tuple[QuerySet[Reference], bool]:
+        """Key, title, journal, DOI (pasted in any form) and author names.
+
+        Authors are a JSON list, searched as text. SQLite stores JSON with non-ASCII
+        letters escaped ("\\u00d6"), so the escaped spelling is searched too.
+        """
+        terms = [
+            unescape_string_literal(t) if t[:1] in "\"'" and t[:1] == t[-1:] else t
+            for t in smart_split(search_term)
+        ]
+        if not terms:
+            return queryset, False
+        queryset = queryset.annotate(authors_text=Cast("authors", TextField()))
+        for term in terms:
+            escaped = json.dumps(term)[1:-1]
+            match = (
+                Q(key__icontains=term)
+                | Q(title__icontains=term)
+                | Q(container_title__icontains=term)
+                | Q(doi__icontains=term)
+                | Q(authors_text__icontains=term)
+                | Q(authors_text__icontains=escaped)
+            )
+            try:
+                doi = normalize_doi(term)
+            except ValidationError:
+                doi = ""
+            if doi:
+                match |= Q(doi__iexact=doi)
+            queryset = queryset.filter(match)
+        return queryset, False
+
+    # --- Import -------------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="{}_{}_import".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._confirm(request)
+        if request.method == "POST":
+            form = BibtexUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                return self._preview(request, form.cleaned_data["bibtex"])
+            return self._render(request, {"form": form}, status=400)
+        return self._render(request, {"form": BibtexUploadForm()})
+
+    def _preview(self, request: HttpRequest, text: str, *, notice: str = "") -> HttpResponse:
+        plan = bibtex.plan_import(parsed=bibtex.parse_bibtex(text=text))
+        confirm = BibtexConfirmForm(
+            initial={
+                "text": text,
+                "signature": _sign(request, text, plan),
+                "update_existing": False,
+            }
+        )
+        return self._render(
+            request,
+            {
+                "plan": plan,
+                "confirm_form": confirm,
+                "can_update": self.has_change_permission(request),
+                "writable_count": len(plan.new) + len(plan.changed),
+                "notice": notice,
+            },
+        )
+
+    def _confirm(self, request: HttpRequest) -> HttpResponse:
+        form = BibtexConfirmForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
+        text = bibtex.normalize_newlines(form.cleaned_data["text"])
+        update = form.cleaned_data["update_existing"]
+        if update and not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            signed = signing.loads(
+                form.cleaned_data["signature"], salt=_SALT, max_age=_PREVIEW_MAX_AGE
+            )
+        except signing.SignatureExpired:
+            form.add_error(None, "The preview is more than an hour old; preview again.")
+            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
+        except signing.BadSignature:
+            form.add_error(None, "The confirmation is not one this site issued; nothing "
+                                 "was imported.")  # fmt: skip
+            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
+        if signed.get("user") != request.user.pk or signed.get("sha256") != bibtex.text_sha256(
+            text
+        ):
+            form.add_error(None, "The text to import is not the text that was previewed; "
+                                 "nothing was imported.")  # fmt: skip
+            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
+        plan = bibtex.plan_import(parsed=bibtex.parse_bibtex(text=text))
+        if plan.fingerprint() != signed.get("plan"):
+            # Someone changed the library since the preview: show what would happen now.
+            return self._preview(
+                request,
+                text,
+                notice="The library changed since your preview, so the import would no "
+                "longer do what it showed. Nothing was imported; check this new preview.",
+            )
+        result = bibtex.apply_import(plan=plan, update_existing=update)
+        if not result.applied:
+            for error in result.errors:
+                messages.error(request, error)
+            messages.error(request, "Nothing was imported.")
+            return HttpResponseRedirect(request.path)
+        summary = (
+            f"BibTeX import: {len(result.created)} new, {len(result.updated)} updated, "
+            f"{result.unchanged} unchanged"
+        )
+        if result.not_updated:
+            summary += f", {len(result.not_updated)} changed but not updated"
+        if result.duplicates:
+            summary += f", {result.duplicates} duplicates skipped"
+        if result.failed:
+            summary += f", {len(result.failed)} failed and skipped"
+        messages.success(request, summary + ".")
+        return HttpResponseRedirect(reverse("admin:references_reference_changelist"))
+
+    def _render(
+        self, request: HttpRequest, context: dict[str, Any], status: int = 200
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import BibTeX",
+            "max_megabytes": bibtex.MAX_UPLOAD_BYTES // (1024 * 1024),
+            **context,
+        }
+        return TemplateResponse(
+            request, "admin/references/reference/import.html", context, status=status
+        )
+
+
+_SALT = "references.admin.bibtex-import"
+_PREVIEW_MAX_AGE = 60 * 60
+
+
+def _sign(request: HttpRequest, text: str, plan: bibtex.ImportPlan) -> str:
+    """What the confirm button vouches for: who previewed which text with which outcome."""
+    return signing.dumps(
+        {"user": request.user.pk, "sha256": bibtex.text_sha256(text), "plan": plan.fingerprint()},
+        salt=_SALT,
+        compress=True,
+    )
+
+
+# --- Import forms -----------------------------------------------------------------------
+
+
+class BibtexUploadForm(forms.Form):
+    file = forms.FileField(
+        required=False, label="BibTeX file", help_text="A .bib file saved as UTF-8."
+    )
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        label="…or paste BibTeX",
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 90, "spellcheck": "false"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload, pasted = data.get("file"), data.get("text") or ""
+        if upload and pasted.strip():
+            raise ValidationError("Upload a file or paste text, not both.")
+        limit = bibtex.MAX_UPLOAD_BYTES
+        too_big = (
+            f"That is more than {limit // (1024 * 1024)} MB. Import large files with "
+            "“manage.py import_bibtex FILE” instead."
+        )
+        if upload:
+            if upload.size > limit:
+                raise ValidationError(too_big)
+            try:
+                data["bibtex"] = bibtex.decode_bibtex_bytes(upload.read())
+            except bibtex.BibtexInputError as error:
+                raise ValidationError(str(error)) from error
+        elif pasted.strip():
+            if len(pasted.encode("utf-8")) > limit:
+                raise ValidationError(too_big)
+            try:
+                bibtex.check_text(pasted)
+            except bibtex.BibtexInputError as error:
+                raise ValidationError(str(error)) from error
+            data["bibtex"] = bibtex.normalize_newlines(pasted)
+        else:
+            raise ValidationError("Choose a .bib file or paste BibTeX.")
+        return data
+
+
+class BibtexConfirmForm(forms.Form):
+    confirm = forms.CharField(widget=forms.HiddenInput, initial="1")
+    text = forms.CharField(widget=forms.HiddenInput, strip=False)
+    signature = forms.CharField(widget=forms.HiddenInput)
+    update_existing = forms.BooleanField(
+        required=False,
+        label="Also update the changed entries",
+        help_text="Without this, references already in the library are left as they are.",
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if len(text.encode("utf-8")) > bibtex.MAX_UPLOAD_BYTES:
+            raise ValidationError("The text is larger than the import limit.")
+        return text
