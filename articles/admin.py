@@ -370,10 +370,13 @@ class RevisionAdmin(admin.ModelAdmin):
                 user.pk in (revision.created_by_id, article.author_id)
                 or user.has_perm("articles.publish_article")
             ),
-            "approve_form": ApproveForm(initial={"seen_hash": revision.content_hash}),
-            "request_changes_form": RequestChangesForm(),
-            "schedule_form": ScheduleForm(),
-            "comment_form": CommentForm(),
+            # Distinct id prefixes: both forms have a "comment" field on one page.
+            "approve_form": ApproveForm(
+                auto_id="approve_%s", initial={"seen_hash": revision.content_hash}
+            ),
+            "request_changes_form": RequestChangesForm(auto_id="request_changes_%s"),
+            "schedule_form": ScheduleForm(auto_id="schedule_%s"),
+            "comment_form": CommentForm(auto_id="withdraw_%s"),
         }
         return TemplateResponse(request, "admin/articles/revision/review.html", context)
 
