@@ -1,0 +1,229 @@
+"""Public pages. Articles reach them only through `Article.objects.published()`, and
+everything shown about an article comes from its live revision and that revision's
+approving review: never from the working copy.
+
+Each page is a fixed, small number of queries whatever the amount of content (asserted in
+tests/articles/test_query_budget.py), and nothing is rendered per request that a revision
+already stores (body HTML, reference list, table of contents, word count).
+"""
+
+from __future__ import annotations
+
+import html
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from . import jsonld
+from .models import Article, Category, Revision
+from .search import MAX_QUERY_LENGTH, add_snippets, clean_query, search_articles
+
+PER_PAGE = 10
+RELATED_COUNT = 3
+TOC_MIN_HEADINGS = 3
+
+# What a list of articles never shows: the working copy and the heavy revision columns.
+LIST_DEFERRED = (
+    "title",
+    "summary",
+    "body",
+    "hero_image_alt",
+    "unknown_citation_keys",
+    "working_hash",
+    "live_revision__body",
+    "live_revision__rendered_html",
+    "live_revision__references_html",
+    "live_revision__references_csl",
+    "live_revision__toc",
+    "live_revision__search_vector",
+    "live_revision__approval__comment",
+    "live_revision__approval__attestation",
+    "live_revision__approval__conflict_of_interest",
+    "live_revision__approval__reviewer__bio",
+)
+
+
+def published_list() -> QuerySet[Article]:
+    """Published articles for lists (home, category, reviewer, related, feeds, sitemap)."""
+    return Article.objects.published().defer(*LIST_DEFERRED)
+
+
+def paginate(request: HttpRequest, queryset, *, per_page: int = PER_PAGE) -> Page:
+    """The requested page; a page that does not exist is a 404, as for Django's ListView."""
+    paginator = Paginator(queryset, per_page)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as error:
+        raise Http404("No such page.") from error
+
+
+def canonical_for(request: HttpRequest, page: Page | None = None) -> str:
+    path = request.path
+    if page is not None and page.number > 1:
+        path += f"?page={page.number}"
+    return jsonld.absolute_url(path)
+
+
+# --- Lists -------------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, published_list())
+    return render(
+        request,
+        "articles/home.html",
+        {
+            "page_obj": page,
+            "articles": page.object_list,
+            "canonical_url": canonical_for(request, page),
+        },
+    )
+
+
+def category_index(request: HttpRequest) -> HttpResponse:
+    counts = dict(
+        Article.objects.published()
+        .order_by()
+        .values_list("category_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "n")
+    )
+    categories = [c for c in Category.objects.all() if counts.get(c.pk)]
+    for category in categories:
+        category.article_count = counts[category.pk]
+    return render(
+        request,
+        "articles/category_index.html",
+        {"categories": categories, "canonical_url": canonical_for(request)},
+    )
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    page = paginate(request, published_list().filter(category=category))
+    return render(
+        request,
+        "articles/category_detail.html",
+        {
+            "category": category,
+            "page_obj": page,
+            "articles": page.object_list,
+            "canonical_url": canonical_for(request, page),
+        },
+    )
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = clean_query(request.GET.get("q"))
+    context = {"query": query, "max_query_length": MAX_QUERY_LENGTH, "page_obj": None}
+    if query:
+        paginator = Paginator(search_articles(query), PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
+        context["page_obj"] = page
+        context["articles"] = add_snippets(list(page.object_list), query)
+    return render(request, "articles/search.html", context)
+
+
+# --- The article page --------------------------------------------------------------------
+
+
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(
+        Article.objects.published().defer(
+            "title", "summary", "body", "live_revision__search_vector", "live_revision__body"
+        ),
+        slug=slug,
+    )
+    return _render_article(request, article, article.live_revision, preview=False)
+
+
+@never_cache
+def revision_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Any revision, at the public page's shape, for logged-in staff who may view revisions.
+
+    Anonymous readers are sent to the admin login; anyone else gets a plain 404, which
+    tells them nothing about which articles or revisions exist.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (user.is_active and user.is_staff and user.has_perm("articles.view_revision")):
+        raise Http404("No such page.")
+    revision = get_object_or_404(
+        Revision.objects.select_related(
+            "article",
+            "article__category",
+            "article__author",
+            "approval",
+            "approval__reviewer",
+        ),
+        article__slug=slug,
+        number=number,
+    )
+    response = _render_article(request, revision.article, revision, preview=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _render_article(
+    request: HttpRequest, article: Article, revision: Revision, *, preview: bool
+) -> HttpResponse:
+    review = revision.approval
+    reviewer = review.reviewer if review is not None else None
+    related = list(
+        published_list()
+        .filter(category_id=article.category_id)
+        .exclude(pk=article.pk)[:RELATED_COUNT]
+    )
+    history = list(
+        Revision.objects.filter(article_id=article.pk, published_at__isnull=False)
+        .select_related("approval")
+        .only(
+            "number",
+            "published_at",
+            "change_note",
+            "approval__reviewer_name",
+            "approval__reviewer_credentials",
+        )
+        .order_by("-published_at", "-number")
+    )
+    # The stored table of contents holds Markdown's entity-escaped heading text; unescape it
+    # so the template's autoescaping shows it exactly once.
+    toc = [
+        {**entry, "name": html.unescape(str(entry.get("name", "")))} for entry in revision.toc or []
+    ]
+    url = jsonld.absolute_url(article.get_absolute_url())
+    image_url = jsonld.absolute_url(article.hero_image.url) if article.hero_image else ""
+    published_at = article.first_published_at
+    updated_at = revision.published_at
+    show_updated = bool(
+        published_at and updated_at and jsonld.iso_date(updated_at) != jsonld.iso_date(published_at)
+    )
+    context = {
+        "article": article,
+        "revision": revision,
+        "review": review,
+        "reviewer": reviewer,
+        "author_name": jsonld.author_display_name(article.author),
+        "published_at": published_at,
+        "updated_at": updated_at,
+        "show_updated": show_updated,
+        "toc": toc,
+        "show_toc": len(toc) >= TOC_MIN_HEADINGS,
+        "related": related,
+        "history": history,
+        "preview": preview,
+        "canonical_url": url,
+        "image_url": image_url,
+    }
+    if not preview:
+        context["jsonld"] = jsonld.to_script_json(
+            jsonld.article_page(
+                article=article, revision=revision, review=review, url=url, image_url=image_url
+            )
+        )
+    return render(request, "articles/article_detail.html", context)

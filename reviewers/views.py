@@ -1,0 +1,64 @@
+"""Public reviewer profiles: who the physician is and which published articles they reviewed.
+
+A profile is public while the reviewer is active, and stays public while any published
+article's live revision carries their approval (so every byline link keeps working).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from articles import jsonld
+from articles.models import Article
+from articles.views import canonical_for, paginate, published_list
+
+from .models import Reviewer
+
+ARTICLES_PER_PAGE = 20
+
+
+def visible_reviewers() -> QuerySet[Reviewer]:
+    reviewed = Article.objects.published().order_by().values("live_revision__approval__reviewer")
+    return Reviewer.objects.filter(Q(active=True, user__is_active=True) | Q(pk__in=reviewed))
+
+
+def reviewer_index(request: HttpRequest) -> HttpResponse:
+    reviewers = list(visible_reviewers().order_by("display_name", "pk"))
+    counts = dict(
+        Article.objects.published()
+        .order_by()
+        .values_list("live_revision__approval__reviewer")
+        .annotate(n=Count("pk"))
+        .values_list("live_revision__approval__reviewer", "n")
+    )
+    for reviewer in reviewers:
+        reviewer.article_count = counts.get(reviewer.pk, 0)
+    return render(
+        request,
+        "reviewers/reviewer_index.html",
+        {"reviewers": reviewers, "canonical_url": canonical_for(request)},
+    )
+
+
+def reviewer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    reviewer = get_object_or_404(visible_reviewers(), slug=slug)
+    page = paginate(
+        request,
+        published_list().filter(live_revision__approval__reviewer=reviewer),
+        per_page=ARTICLES_PER_PAGE,
+    )
+    image_url = jsonld.absolute_url(reviewer.photo.url) if reviewer.photo else ""
+    return render(
+        request,
+        "reviewers/reviewer_detail.html",
+        {
+            "reviewer": reviewer,
+            "page_obj": page,
+            "articles": page.object_list,
+            "image_url": image_url,
+            "canonical_url": canonical_for(request, page),
+            "jsonld": jsonld.to_script_json(jsonld.reviewer_profile(reviewer, image_url=image_url)),
+        },
+    )
