@@ -59,6 +59,7 @@ class RevisionDiff:
     title_html: str
     summary_html: str
     body_html: str
+    hero_html: str
     references: list[ReferenceChange]
 
     @property
@@ -68,7 +69,13 @@ class RevisionDiff:
 
     @property
     def all_html(self) -> str:
-        return self.title_html + self.summary_html + self.body_html
+        return self.title_html + self.summary_html + self.body_html + self.hero_html
+
+
+def _hero_text(revision: Revision | None) -> str:
+    if revision is None or not revision.hero_image:
+        return ""
+    return f"{revision.hero_image.name} — {revision.hero_image_alt}"
 
 
 def diff_revisions(base: Revision | None, revision: Revision) -> RevisionDiff:
@@ -93,5 +100,6 @@ def diff_revisions(base: Revision | None, revision: Revision) -> RevisionDiff:
         title_html=word_diff(base.title if base else "", revision.title),
         summary_html=word_diff(base.summary if base else "", revision.summary),
         body_html=word_diff(base.body if base else "", revision.body),
+        hero_html=word_diff(_hero_text(base), _hero_text(revision)),
         references=changes,
     )

@@ -164,6 +164,9 @@ class Revision(models.Model):
     references_csl = models.JSONField(
         default=list, help_text="The cited references as CSL-JSON, as they were submitted."
     )
+    # The picture and its description are content too: readers see them beside the text.
+    hero_image = models.ImageField(upload_to="articles/hero/", blank=True)
+    hero_image_alt = models.CharField(max_length=300, blank=True)
     rendered_html = models.TextField()
     references_html = models.TextField(blank=True)
     toc = models.JSONField(default=list, blank=True)

@@ -12,14 +12,25 @@ from references.models import Reference
 from .models import Article
 
 
-def content_hash(*, title: str, summary: str, body: str, references: Iterable[Mapping]) -> str:
-    """SHA-256 over the exact approved content: title, summary, body and reference entries."""
+def content_hash(
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    references: Iterable[Mapping],
+    hero_image: str = "",
+    hero_image_alt: str = "",
+) -> str:
+    """SHA-256 over the exact approved content: title, summary, body, reference entries,
+    and the hero image with its description."""
     canonical = json.dumps(
         {
             "title": title.strip(),
             "summary": normalize_newlines(summary).strip(),
             "body": normalize_markdown(body),
             "references": sorted(references, key=lambda item: item["id"]),
+            "hero_image": hero_image,
+            "hero_image_alt": hero_image_alt.strip(),
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -52,6 +63,8 @@ def refresh_working_copy(article: Article) -> None:
         summary=article.summary,
         body=article.body,
         references=[ref.to_csl() for ref in references],
+        hero_image=article.hero_image.name or "",
+        hero_image_alt=article.hero_image_alt,
     )
     article.unknown_citation_keys = unknown
     Article.objects.filter(pk=article.pk).update(

@@ -197,7 +197,7 @@ def _render_article(
         {**entry, "name": html.unescape(str(entry.get("name", "")))} for entry in revision.toc or []
     ]
     url = jsonld.absolute_url(article.get_absolute_url())
-    image_url = jsonld.absolute_url(article.hero_image.url) if article.hero_image else ""
+    image_url = jsonld.absolute_url(revision.hero_image.url) if revision.hero_image else ""
     published_at = article.first_published_at
     updated_at = revision.published_at
     show_updated = bool(

@@ -161,7 +161,12 @@ def submit_for_review(
             )
         csl = [ref.to_csl() for ref in references]
         digest = content_hash(
-            title=article.title, summary=article.summary, body=article.body, references=csl
+            title=article.title,
+            summary=article.summary,
+            body=article.body,
+            references=csl,
+            hero_image=article.hero_image.name or "",
+            hero_image_alt=article.hero_image_alt,
         )
         latest = article.revisions.order_by("-number").first()
         if latest is not None and latest.content_hash == digest:
@@ -182,6 +187,8 @@ def submit_for_review(
             summary=article.summary,
             body=article.body,
             references_csl=csl,
+            hero_image=article.hero_image.name or "",
+            hero_image_alt=article.hero_image_alt.strip(),
             rendered_html=rendered.html,
             references_html=rendered.references_html,
             toc=rendered.toc,

@@ -108,6 +108,8 @@ def make_article(db, writer, category):
         slug: str | None = None,
         category=None,
         article: Article | None = None,
+        hero_image: str = "",
+        hero_image_alt: str = "",
     ) -> Article:
         if article is None:
             article = Article(
@@ -120,6 +122,8 @@ def make_article(db, writer, category):
         article.title = title
         article.summary = summary
         article.body = body
+        article.hero_image = hero_image
+        article.hero_image_alt = hero_image_alt
         return save_working_copy(article=article, actor=writer, expected_version=None)
 
     return factory

@@ -103,10 +103,10 @@ def test_article_without_references_has_no_citation(client, make_published):
     assert "citation" not in _jsonld(client.get(article.get_absolute_url()))
 
 
-def test_article_image_only_with_a_hero(client, published_article):
+def test_article_image_only_with_a_hero(client, published_article, make_published):
     assert "image" not in _jsonld(client.get(published_article.get_absolute_url()))
-    Article.objects.filter(pk=published_article.pk).update(hero_image="articles/hero/a.jpg")
-    data = _jsonld(client.get(published_article.get_absolute_url()))
+    pictured = make_published(hero_image="articles/hero/a.jpg", hero_image_alt="A picture")
+    data = _jsonld(client.get(pictured.get_absolute_url()))
     assert data["image"] == "http://127.0.0.1:8000/media/articles/hero/a.jpg"
 
 
