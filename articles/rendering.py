@@ -18,6 +18,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.utils.html import escape
+from markdown.extensions.toc import slugify as toc_slugify
 from markdown.inlinepatterns import InlineProcessor
 
 from references.citations import CitationCluster, find_citations, normalize_newlines
@@ -97,9 +98,15 @@ ALLOWED_CLASSES = {
 # No javascript:, data: or vbscript: URLs anywhere.
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+
+def _heading_id(value: str, separator: str) -> str:
+    """Heading ids live beside the page's own (main, ref-…, cite-…): prefix them."""
+    return "section-" + toc_slugify(value, separator)
+
+
 _MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "toc", "smarty"]
 _MARKDOWN_CONFIG = {
-    "toc": {"toc_depth": "1-3", "permalink": False},
+    "toc": {"toc_depth": "1-3", "permalink": False, "slugify": _heading_id},
     "smarty": {"smart_angled_quotes": False},
 }
 

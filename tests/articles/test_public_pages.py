@@ -134,7 +134,8 @@ def test_article_page_table_of_contents_needs_three_headings(
 ):
     page = _main(_html(client.get(published_article.get_absolute_url())))
     assert '<nav class="toc"' in page
-    for anchor in ("understanding-intimacy-issues", "the-role-of-couples-therapy", "seeking-help"):
+    for heading in ("understanding-intimacy-issues", "the-role-of-couples-therapy", "seeking-help"):
+        anchor = f"section-{heading}"  # prefixed so no heading can take the page's own ids
         assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
     short = make_published(slug="short", body="## One\n\nText.\n\n## Two\n\nMore text.")
     assert '<nav class="toc"' not in _html(client.get(short.get_absolute_url()))
@@ -170,6 +171,14 @@ def test_article_page_open_graph_twitter_and_canonical(client, published_article
     assert '<meta name="twitter:title" content="How Couples Therapy' in html
     assert "og:image" not in html  # no hero image
     assert '<meta name="description" content="Couples therapy and sex therapy' in html
+
+
+def test_a_heading_cannot_take_the_pages_own_ids(client, make_published):
+    article = make_published(body="## Main\n\nA.\n\n## Article title\n\nB.")
+    html = _html(client.get(article.get_absolute_url()))
+    assert html.count('id="main"') == 1
+    assert html.count('id="article-title"') == 1
+    assert 'id="section-main"' in html and 'id="section-article-title"' in html
 
 
 def test_article_page_hero_image(client, make_published):
