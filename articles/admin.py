@@ -94,7 +94,8 @@ class ArticleAdmin(MarkdownxModelAdmin):
     list_select_related = ["category", "author", "live_revision__approval"]
     readonly_fields = ["workflow_panel", "citation_check", "review_comments"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "category", "summary", "body"]}),
+        # loaded_version is a hidden input: the version this page was loaded at.
+        (None, {"fields": ["title", "slug", "category", "summary", "body", "loaded_version"]}),
         ("Hero image", {"fields": ["hero_image", "hero_image_alt"], "classes": ["collapse"]}),
         (
             "Review and publishing",
@@ -343,10 +344,13 @@ class RevisionAdmin(admin.ModelAdmin):
             pk=object_id,
         )
         article = revision.article
-        base = article.live_revision if article.live_revision_id != revision.pk else None
-        if base is None and article.live_revision_id == revision.pk:
+        # Compare with what readers see now; if nothing is live (never published, or taken
+        # down), with the last revision a physician approved before this one.
+        if article.live_revision_id and article.live_revision_id != revision.pk:
+            base = article.live_revision
+        else:
             base = (
-                article.revisions.filter(number__lt=revision.number, published_at__isnull=False)
+                article.revisions.filter(number__lt=revision.number, approval__isnull=False)
                 .order_by("-number")
                 .first()
             )
@@ -358,6 +362,7 @@ class RevisionAdmin(admin.ModelAdmin):
             "revision": revision,
             "article": article,
             "diff": diff_revisions(base, revision),
+            "diff_base_is_live": base is not None and base.pk == article.live_revision_id,
             "reviews": revision.reviews.select_related("reviewer"),
             "audit_events": AuditEvent.objects.filter(article=article).select_related(
                 "actor", "revision"

@@ -143,7 +143,7 @@ def test_stale_save_is_refused_and_keeps_the_other_persons_text():
         )
 
     stored = fresh(scenario.article)
-    assert stored.body == "Their text.\n"
+    assert stored.body == "Their text."  # stored normalized: LF, no trailing blank
     assert stored.version == loaded + 1
     assert Revision.objects.count() == 0
 

@@ -93,7 +93,7 @@ def test_write_review_publish_and_follow_a_citation(browser, page, shot, demo_si
     expect(page.locator(".review-meta")).to_contain_text(CHANGE_NOTE)
 
     diff = page.locator("details.review-diff")
-    expect(diff.locator("summary")).to_contain_text("No published revision to compare with")
+    expect(diff.locator("summary")).to_contain_text("No approved revision to compare with")
     diff.locator("summary").click()
     expect(diff).to_have_attribute("open", "")
     expect(diff.locator("pre.diff").first).to_contain_text("[@parker2019]")
