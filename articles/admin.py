@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from markdownx.admin import MarkdownxModelAdmin
 
+from clinic_site.admin_mixins import RecordAdmin
 from reviewers.models import Review
 
 from . import workflow
@@ -295,22 +296,13 @@ def waiting_for_review(user, queryset: QuerySet | None = None) -> QuerySet:
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(RecordAdmin):
     """Revisions are read, decided on and published here; never edited."""
 
     list_display = ["title", "number", "status", "created_by", "created_at", "approved_by"]
     list_filter = [WaitingForMeFilter, "status"]
     search_fields = ["title", "article__slug"]
     list_select_related = ["created_by", "approval"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="approved by")
     def approved_by(self, revision: Revision) -> str:
@@ -394,16 +386,29 @@ class RevisionAdmin(admin.ModelAdmin):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label or 'Form'}: {' '.join(errors)}")
 
-    def approve_view(self, request, pk):
+    def _revision_step(self, request, pk, *, run, success: str, form_class=None):
+        """Validate the step's form, then run one workflow function on the revision."""
         revision = get_object_or_404(Revision, pk=pk)
-        form = ApproveForm(request.POST)
-        if not form.is_valid():
-            self._invalid(request, form)
-            return HttpResponseRedirect(self._back(pk))
-        data = form.cleaned_data
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST)
+            if not form.is_valid():
+                self._invalid(request, form)
+                return HttpResponseRedirect(self._back(pk))
+            data = form.cleaned_data
         return _run_step(
             request,
-            lambda: workflow.approve(
+            lambda: run(revision, data),
+            success=success.format(number=revision.number),
+            back=self._back(pk),
+        )
+
+    def approve_view(self, request, pk):
+        return self._revision_step(
+            request,
+            pk,
+            form_class=ApproveForm,
+            run=lambda revision, data: workflow.approve(
                 revision=revision,
                 actor=request.user,
                 password=data["password"],
@@ -412,69 +417,56 @@ class RevisionAdmin(admin.ModelAdmin):
                 conflict_of_interest=data["conflict_of_interest"],
                 comment=data["comment"],
             ),
-            success=f"You approved revision {revision.number}.",
-            back=self._back(pk),
+            success="You approved revision {number}.",
         )
 
     def request_changes_view(self, request, pk):
-        revision = get_object_or_404(Revision, pk=pk)
-        form = RequestChangesForm(request.POST)
-        if not form.is_valid():
-            self._invalid(request, form)
-            return HttpResponseRedirect(self._back(pk))
-        return _run_step(
+        return self._revision_step(
             request,
-            lambda: workflow.request_changes(
-                revision=revision, actor=request.user, comment=form.cleaned_data["comment"]
+            pk,
+            form_class=RequestChangesForm,
+            run=lambda revision, data: workflow.request_changes(
+                revision=revision, actor=request.user, comment=data["comment"]
             ),
             success="Changes requested; the writer has been told.",
-            back=self._back(pk),
         )
 
     def publish_view(self, request, pk):
-        revision = get_object_or_404(Revision, pk=pk)
-        return _run_step(
+        return self._revision_step(
             request,
-            lambda: workflow.publish(revision=revision, actor=request.user),
-            success=f"Revision {revision.number} is live.",
-            back=self._back(pk),
+            pk,
+            run=lambda revision, data: workflow.publish(revision=revision, actor=request.user),
+            success="Revision {number} is live.",
         )
 
     def schedule_view(self, request, pk):
-        revision = get_object_or_404(Revision, pk=pk)
-        form = ScheduleForm(request.POST)
-        if not form.is_valid():
-            self._invalid(request, form)
-            return HttpResponseRedirect(self._back(pk))
-        return _run_step(
+        return self._revision_step(
             request,
-            lambda: workflow.schedule(
-                revision=revision, actor=request.user, publish_at=form.cleaned_data["publish_at"]
+            pk,
+            form_class=ScheduleForm,
+            run=lambda revision, data: workflow.schedule(
+                revision=revision, actor=request.user, publish_at=data["publish_at"]
             ),
             success="Scheduled.",
-            back=self._back(pk),
         )
 
     def unschedule_view(self, request, pk):
-        revision = get_object_or_404(Revision, pk=pk)
-        return _run_step(
+        return self._revision_step(
             request,
-            lambda: workflow.unschedule(revision=revision, actor=request.user),
+            pk,
+            run=lambda revision, data: workflow.unschedule(revision=revision, actor=request.user),
             success="Schedule cancelled.",
-            back=self._back(pk),
         )
 
     def withdraw_view(self, request, pk):
-        revision = get_object_or_404(Revision, pk=pk)
-        form = CommentForm(request.POST)
-        form.is_valid()
-        return _run_step(
+        return self._revision_step(
             request,
-            lambda: workflow.withdraw(
-                revision=revision, actor=request.user, comment=form.cleaned_data.get("comment", "")
+            pk,
+            form_class=CommentForm,
+            run=lambda revision, data: workflow.withdraw(
+                revision=revision, actor=request.user, comment=data.get("comment", "")
             ),
             success="Submission withdrawn.",
-            back=self._back(pk),
         )
 
 
@@ -491,25 +483,13 @@ for _view in (
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     """Read-only for everyone, superusers included: the trail is append-only."""
 
     list_display = ["created_at", "action", "article", "revision_number", "actor", "short_hash"]
     list_filter = ["action"]
     search_fields = ["article__title", "comment", "content_hash"]
     list_select_related = ["article", "revision", "actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
     @admin.display(description="revision")
     def revision_number(self, event: AuditEvent):

@@ -47,3 +47,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_user",
     ],
 }
+
+
+def apply_role_permissions(group_model, permission_model) -> None:
+    """Create the role groups with exactly their permissions (models may be historical)."""
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = []
+        for dotted in dotted_names:
+            app_label, codename = dotted.split(".")
+            permissions.append(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from clinic_site.admin_mixins import RecordAdmin
+
 from .models import Review, Reviewer
 
 
@@ -13,7 +15,7 @@ class ReviewerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(RecordAdmin):
     """Signed decisions: readable by staff with the permission, changeable by nobody."""
 
     list_display = ["created_at", "decision", "reviewer_name", "revision"]

@@ -118,20 +118,12 @@ def _ensure_roles() -> None:
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.management import create_contenttypes
 
-    from articles.roles import ROLE_PERMISSIONS
+    from articles.roles import apply_role_permissions
 
     for app_config in apps.get_app_configs():
         create_contenttypes(app_config, verbosity=0)
         create_permissions(app_config, verbosity=0)
-    for role, dotted_names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        permissions = []
-        for dotted in dotted_names:
-            app_label, codename = dotted.split(".")
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(permissions)
+    apply_role_permissions(Group, Permission)
 
 
 @pytest.fixture
