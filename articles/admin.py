@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -121,7 +121,26 @@ class ArticleAdmin(MarkdownxModelAdmin):
 
     @admin.display(description="state")
     def state(self, article: Article) -> str:
-        return _revision_state(article.latest_revision())
+        newest_first = getattr(article, "revisions_newest_first", None)
+        if newest_first is None:
+            return _revision_state(article.latest_revision())
+        return _revision_state(newest_first[0] if newest_first else None)
+
+    def get_queryset(self, request):
+        # One query for every row's revisions instead of one per row for the state column.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "revisions",
+                    queryset=Revision.objects.only(
+                        "id", "article_id", "number", "status", "publish_at"
+                    ).order_by("-number"),
+                    to_attr="revisions_newest_first",
+                )
+            )
+        )
 
     @admin.display(description="live", boolean=True)
     def live(self, article: Article) -> bool:

@@ -292,3 +292,24 @@ def test_importing_the_missing_reference_unblocks_submission(client):
     assert "Submitted for medical review." in messages_of(response)
     revision = Revision.objects.get(article=s.article)
     assert [item["id"] for item in revision.references_csl] == ["known2019", "nosuchkey2020"]
+
+
+@pytest.mark.django_db
+def test_the_article_list_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    """The state column must not cost a query per article."""
+    from django.contrib.auth import get_user_model
+
+    from articles.models import Article, Category
+
+    User = get_user_model()
+    boss = User.objects.create_superuser("boss", "boss@clinic.invalid", "pw")
+    category = Category.objects.create(name="General", slug="general")
+    for n in range(12):
+        Article.objects.create(
+            slug=f"a-{n}", category=category, author=boss, title=f"A {n}", summary="S", body="B"
+        )
+    client.force_login(boss)
+    with django_assert_max_num_queries(8):  # 7 today; one per row would be 19
+        response = client.get("/admin/articles/article/")
+    assert response.status_code == 200
+    assert response.content.decode().count("Draft (never submitted)") == 12
