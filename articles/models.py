@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -33,6 +34,15 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("articles:category", kwargs={"slug": self.slug})
 
+    def clean(self) -> None:
+        # A category may only shorten the site's interval: lengthening it would quietly
+        # turn expired approvals current again.
+        site = settings.REVIEW_INTERVAL_DAYS
+        if self.review_interval_days and self.review_interval_days > site:
+            raise ValidationError(
+                {"review_interval_days": f"At most the site's interval, {site} days."}
+            )
+
     @property
     def effective_review_interval_days(self) -> int:
         return self.review_interval_days or settings.REVIEW_INTERVAL_DAYS
@@ -49,7 +59,11 @@ class ArticleQuerySet(models.QuerySet):
             self.filter(
                 live_revision__isnull=False,
                 live_revision__status=RevisionStatus.PUBLISHED,
-                live_revision__approval__isnull=False,
+                # The approval must be of this exact revision and content, whatever wrote
+                # the row: a defence in depth behind the workflow's own checks.
+                live_revision__approval__revision=models.F("live_revision"),
+                live_revision__approval__decision="approve",
+                live_revision__approval__revision_hash=models.F("live_revision__content_hash"),
             )
             .select_related(
                 "category",
@@ -86,6 +100,10 @@ class Article(models.Model):
     )
     cited_references = models.ManyToManyField(
         "references.Reference", blank=True, related_name="cited_by", editable=False
+    )
+    # Everyone who ever saved this working copy: none of them may sign off a revision of it.
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", editable=False
     )
     unknown_citation_keys = models.JSONField(default=list, blank=True, editable=False)
     working_hash = models.CharField(max_length=64, blank=True, editable=False)

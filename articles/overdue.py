@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
 from .models import Article
+
+# Only dates and names are needed here, not the text of every live article.
+HEAVY_FIELDS = (
+    "body",
+    "summary",
+    "live_revision__body",
+    "live_revision__rendered_html",
+    "live_revision__references_html",
+    "live_revision__references_csl",
+    "live_revision__toc",
+    "live_revision__search_vector",
+)
 
 
 def review_due_at(article: Article) -> datetime | None:
     revision = article.live_revision
     if revision is None or revision.approval is None:
         return None
-    return revision.approval.created_at + timedelta(days=article.review_interval_days)
+    return revision.approval.due_at(article.review_interval_days)
 
 
 def overdue_articles(*, now: datetime | None = None) -> list[Article]:
@@ -21,6 +33,6 @@ def overdue_articles(*, now: datetime | None = None) -> list[Article]:
     now = now or timezone.now()
     return [
         article
-        for article in Article.objects.published()
+        for article in Article.objects.published().defer(*HEAVY_FIELDS)
         if (due := review_due_at(article)) is not None and due <= now
     ]

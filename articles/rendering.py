@@ -131,7 +131,19 @@ def sanitize_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_own_images_only,
     )
+
+
+def _own_images_only(element: str, attribute: str, value: str) -> str | None:
+    """Images come from the clinic's own media only.
+
+    A picture on another host could be swapped after approval, and every reader's visit to
+    a health page would be reported to that host.
+    """
+    if element == "img" and attribute == "src" and not value.startswith(settings.MEDIA_URL):
+        return None
+    return value
 
 
 class _CitationTokens(InlineProcessor):
@@ -224,15 +236,23 @@ def library_for(body: str) -> dict[str, dict]:
     return {ref.key: ref.to_csl() for ref in Reference.objects.filter(key__in=keys)}
 
 
+_IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)")
+
+
 def markdownify_preview(text: str) -> str:
     """django-markdownx's MARKDOWNX_MARKDOWNIFY_FUNCTION: the public renderer, plus notices."""
     rendered = render_article(body=text, references=library_for(text))
     notices = ""
-    if rendered.unknown_keys:
-        items = "".join(
-            f"<li>Unknown citation key “{escape(key)}” on line {line}.</li>"
-            for key, line in rendered.unknown_keys
+    problems = [
+        f"<li>Unknown citation key “{escape(key)}” on line {line}.</li>"
+        for key, line in rendered.unknown_keys
+    ]
+    if _IMAGE_WITHOUT_SOURCE.search(rendered.html):
+        problems.append(
+            "<li>Images from other websites are not shown: upload the picture instead.</li>"
         )
+    if problems:
+        items = "".join(problems)
         notices = (
             '<div class="preview-errors" role="alert"><p><strong>Fix before submitting for '
             f"review:</strong></p><ul>{items}</ul></div>"

@@ -31,7 +31,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     "Editor": [
         "articles.view_article",
-        "articles.change_article",
         "articles.publish_article",
         "articles.add_category",
         "articles.change_category",

@@ -10,8 +10,7 @@ which is also Django's PermissionDenied) and changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -67,6 +66,17 @@ def _require(actor: AbstractBaseUser, permission: str, doing: str) -> None:
         raise WorkflowPermissionDenied(f"You do not have permission to {doing}.")
 
 
+def _notify(send, revision_id: int) -> None:
+    """Mail after commit; a mail server that is down must not undo or hide a done step."""
+
+    def deliver() -> None:
+        send(revision_id)
+
+    # Django logs a robust callback's failure by its __qualname__ (a partial has none).
+    deliver.__qualname__ = f"notifications.{send.__name__}"
+    transaction.on_commit(deliver, robust=True)
+
+
 def _audit(
     *, actor, action: str, article: Article, revision: Revision | None = None, comment: str = ""
 ) -> AuditEvent:
@@ -97,8 +107,7 @@ def approval_is_current(revision: Revision, *, now: datetime | None = None) -> b
         return False
     if review.revision_hash != revision.content_hash or review.revision_id != revision.pk:
         return False
-    interval = timedelta(days=revision.article.review_interval_days)
-    return review.created_at + interval > (now or timezone.now())
+    return review.due_at(revision.article.review_interval_days) > (now or timezone.now())
 
 
 # --- Writers -----------------------------------------------------------------------------
@@ -134,6 +143,7 @@ def save_working_copy(
             # belong to the workflow steps, and a form loaded earlier must not undo them.
             article.save(update_fields=[*ARTICLE_CONTENT_FIELDS, "version", "updated_at"])
         refresh_working_copy(article)
+        article.contributors.add(actor)
     return article
 
 
@@ -213,7 +223,7 @@ def submit_for_review(
             revision=revision,
             comment=comment,
         )
-        transaction.on_commit(partial(notifications.revision_submitted, revision.pk))
+        _notify(notifications.revision_submitted, revision.pk)
     return revision
 
 
@@ -255,8 +265,9 @@ def _reviewer_for(actor: AbstractBaseUser, revision: Revision) -> Reviewer:
         raise WorkflowPermissionDenied(
             "Only an active physician reviewer with a reviewer profile may decide on a revision."
         )
-    if actor.pk in (revision.created_by_id, revision.article.author_id):
-        raise WorkflowPermissionDenied("Nobody may review a revision they wrote.")
+    wrote_it = actor.pk in (revision.created_by_id, revision.article.author_id)
+    if wrote_it or revision.article.contributors.filter(pk=actor.pk).exists():
+        raise WorkflowPermissionDenied("Nobody may review a revision they wrote or edited.")
     return reviewer
 
 
@@ -311,6 +322,7 @@ def approve(
             reviewer_name=reviewer.display_name,
             reviewer_credentials=reviewer.credentials,
             reviewer_title=reviewer.title,
+            signed_by=actor,
         )
         revision.approval = review
         fields = ["approval"]
@@ -326,7 +338,7 @@ def approve(
             revision=revision,
             comment=f"{comment.strip()}\nConflicts of interest: {coi}".strip(),
         )
-        transaction.on_commit(partial(notifications.revision_decided, revision.pk))
+        _notify(notifications.revision_decided, revision.pk)
     return review
 
 
@@ -349,6 +361,7 @@ def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str
             reviewer_name=reviewer.display_name,
             reviewer_credentials=reviewer.credentials,
             reviewer_title=reviewer.title,
+            signed_by=actor,
         )
         revision.status = RevisionStatus.CHANGES_REQUESTED
         revision.save(update_fields=["status"])
@@ -359,7 +372,7 @@ def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str
             revision=revision,
             comment=comment.strip(),
         )
-        transaction.on_commit(partial(notifications.revision_decided, revision.pk))
+        _notify(notifications.revision_decided, revision.pk)
     return review
 
 
@@ -406,7 +419,7 @@ def _make_live(revision: Revision, *, actor, now: datetime, comment: str = "") -
         revision=revision,
         comment=comment,
     )
-    transaction.on_commit(partial(notifications.revision_published, revision.pk))
+    _notify(notifications.revision_published, revision.pk)
 
 
 def publish(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:

@@ -16,11 +16,13 @@ from markdownx.views import ImageUploadView, MarkdownifyView
 from .uploads import RasterImageForm
 
 
-def staff_only(view):
+def staff_only(view, *, permission: str | None = None):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
+            raise PermissionDenied
+        if permission and not user.has_perm(permission):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -54,7 +56,10 @@ urlpatterns = [
     ),
     path(
         "upload/",
-        staff_only(require_POST(RasterImageUploadView.as_view())),
+        # Only those who write articles store files.
+        staff_only(
+            require_POST(RasterImageUploadView.as_view()), permission="articles.change_article"
+        ),
         name="markdownx_upload",
     ),
 ]

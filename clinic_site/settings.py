@@ -200,6 +200,8 @@ CITATION_STYLE = env_str("CITATION_STYLE", default="apa").lower()
 if CITATION_STYLE not in {"apa", "ama"}:
     raise ImproperlyConfigured("CITATION_STYLE must be 'apa' or 'ama'.")
 REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", default=365)
+# load_demo creates staff accounts with a published password: only where that is harmless.
+DEMO_CONTENT_ALLOWED = env_bool("DEMO_CONTENT_ALLOWED", default=DEBUG)
 
 # --- Markdown editor (django-markdownx) -------------------------------------------------
 # The live preview calls exactly the renderer the public page uses.

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -13,6 +15,10 @@ urlpatterns = [
     path("robots.txt", site_views.robots_txt, name="robots_txt"),
     path("", include("articles.urls")),
 ]
+
+# Local media (no S3): served by Django in development; in production put a web server in
+# front of MEDIA_ROOT or configure S3-compatible storage.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "clinic_site.views.page_not_found"
 handler500 = "clinic_site.views.server_error"

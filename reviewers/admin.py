@@ -13,6 +13,10 @@ class ReviewerAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["display_name"]}
     raw_id_fields = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A profile's account is fixed once created: past signatures stay attributable.
+        return ["user"] if obj is not None else []
+
 
 @admin.register(Review)
 class ReviewAdmin(RecordAdmin):

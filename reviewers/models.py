@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -76,6 +76,10 @@ class Review(models.Model):
         "articles.Revision", on_delete=models.PROTECT, related_name="reviews"
     )
     reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="reviews")
+    # The account that signed, fixed at signing even if the profile is later reassigned.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     decision = models.CharField(max_length=20, choices=Decision.choices)
     comment = models.TextField(blank=True)
     attestation = models.TextField(blank=True, help_text="The attestation text accepted.")
@@ -111,5 +115,6 @@ class Review(models.Model):
     def byline_name(self) -> str:
         return f"{self.reviewer_name}, {self.reviewer_credentials}"
 
-    def expires_at(self, interval_days: int) -> timezone.datetime:
+    def due_at(self, interval_days: int) -> datetime:
+        """When a re-review is due under the review interval in force now."""
         return self.created_at + timedelta(days=interval_days)

@@ -13,7 +13,6 @@ from tests.articles.admin_fixtures import (
     approve_data,
     article_form_data,
     change_url,
-    editor,
     fresh,
     hidden_inputs,
     make_reference,
@@ -21,6 +20,7 @@ from tests.articles.admin_fixtures import (
     snapshot,
     step_url,
     story,
+    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_change_page_carries_the_loaded_version(client):
 
 def test_second_save_from_a_stale_form_is_refused_and_keeps_the_first_text(client):
     s = story("draft")
-    other = editor()
+    other = writer()
     first_page, first_version = load(client, s.author, s.article)
     second_page, second_version = load(client, other, s.article)
     assert first_version == second_version
@@ -64,7 +64,7 @@ def test_second_save_from_a_stale_form_is_refused_and_keeps_the_first_text(clien
     saved = fresh(s.article)
     assert saved.body == "The writer's text."
 
-    response = save(client, other, second_page, second_version, body="The editor's text.")
+    response = save(client, other, second_page, second_version, body="The colleague's text.")
     assert response.status_code == 200  # the form re-renders
     html = response.content.decode()
     assert STALE in html
@@ -187,8 +187,8 @@ def test_saving_changes_creates_no_revision_and_keeps_the_pending_review(client)
 
 def test_saving_a_live_article_leaves_the_public_revision_alone(client):
     s = story("live")
-    page, version = load(client, s.editor, s.article)
-    save(client, s.editor, page, version, title="A new title nobody approved")
+    page, version = load(client, s.author, s.article)
+    save(client, s.author, page, version, title="A new title nobody approved")
     article = Article.objects.published().get(pk=s.article.pk)
     assert article.live_revision_id == s.revision.pk
     assert article.live_revision.title == s.revision.title

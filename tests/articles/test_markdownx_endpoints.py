@@ -332,3 +332,29 @@ def test_preview_without_content_is_a_client_error(staff_client):
     staff_client.raise_request_exception = False
     response = staff_client.post(PREVIEW_URL, {})
     assert response.status_code == 400
+
+
+def test_a_picture_too_large_to_decode_safely_is_refused(staff_client, media_root):
+    """A tiny file can declare a huge canvas: refuse it before decoding it in memory."""
+    image = Image.new("1", (8_000, 6_000))  # 48 megapixels, a few kilobytes as PNG
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    response = staff_client.post(
+        UPLOAD_URL, {"image": upload("huge.png", buffer.getvalue(), "image/png")}, **AJAX
+    )
+    assert response.status_code == 400
+    assert "too large to process" in response.content.decode()
+    assert stored_files(media_root) == []
+
+
+def test_staff_who_do_not_write_articles_cannot_upload(client, media_root, django_user_model):
+    from django.contrib.auth.models import Group
+
+    physician = django_user_model.objects.create_user("doc", password="pw", is_staff=True)
+    physician.groups.add(Group.objects.get(name="Physician reviewer"))
+    client.force_login(physician)
+    response = client.post(
+        UPLOAD_URL, {"image": upload("photo.png", image_bytes("PNG"), "image/png")}, **AJAX
+    )
+    assert response.status_code == 403
+    assert stored_files(media_root) == []

@@ -176,13 +176,31 @@ def test_code_shows_markup_as_text():
 def test_safe_links_and_images_survive():
     rendered = render(
         "See [the clinic](https://clinic.example/help) or call [us](tel:+15555550100).\n\n"
-        "![A calm room](https://clinic.example/room.jpg)"
+        "![A calm room](/media/articles/inline/room.jpg)"
     )
     root = parse(rendered.html)
     assert root.xpath(".//a/@href") == ["https://clinic.example/help", "tel:+15555550100"]
     (img,) = root.xpath(".//img")
-    assert img.get("src") == "https://clinic.example/room.jpg"
+    assert img.get("src") == "/media/articles/inline/room.jpg"
     assert img.get("alt") == "A calm room"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["https://tracker.example/pixel.png", "//tracker.example/pixel.png", "http://x/y.jpg"],
+)
+def test_images_from_other_sites_lose_their_source(source):
+    """A foreign picture could change after approval and reports every reader's visit."""
+    rendered = render(f"![A room]({source})")
+    (img,) = parse(rendered.html).xpath(".//img")
+    assert img.get("src") is None
+    assert "tracker.example" not in rendered.html and "http://x" not in rendered.html
+
+
+@pytest.mark.django_db
+def test_the_preview_says_why_a_foreign_image_is_missing():
+    html = markdownify_preview("![A room](https://tracker.example/pixel.png)")
+    assert "Images from other websites are not shown" in html
 
 
 def test_sanitize_html_on_its_own():

@@ -7,6 +7,7 @@ carried on from where it stopped.
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -33,6 +34,11 @@ class Command(BaseCommand):
     help = "Create the demo clinic's users, reviewer, references and published article."
 
     def handle(self, *args, **options):
+        if not settings.DEMO_CONTENT_ALLOWED:
+            raise CommandError(
+                "Refusing to load demo content: it creates staff accounts whose password is "
+                "published. Set DEMO_CONTENT_ALLOWED=1 (or DEBUG=1) on a demo site only."
+            )
         users = {
             username: self._user(username, first, last, role)
             for username, first, last, role in DEMO_USERS
@@ -58,6 +64,12 @@ class Command(BaseCommand):
 
     def _user(self, username, first, last, role):
         User = get_user_model()
+        existing = User.objects.filter(username=username).first()
+        if existing is not None and not existing.groups.filter(name=role).exists():
+            raise CommandError(
+                f"A user named {username!r} already exists and is not a demo {role}; "
+                "load_demo leaves real accounts alone."
+            )
         user, created = User.objects.get_or_create(
             username=username,
             defaults={

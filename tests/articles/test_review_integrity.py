@@ -1,0 +1,151 @@
+"""Who may sign what, and what a signature stays bound to.
+
+Each refusal here also shows the database did not change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from articles.models import Article, Category, Revision
+from articles.workflow import WorkflowPermissionDenied
+from reviewers.models import Review
+from tests.articles.workflow_fixtures import (
+    EDITOR,
+    REVIEWER,
+    WRITER,
+    approve,
+    build,
+    db_state,
+    edit,
+    editor,
+    fresh,
+    make_reviewer_profile,
+    make_user,
+    physician,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_physician_who_edited_the_working_copy_cannot_sign_it_off():
+    """Writer and physician roles in one person: their edit, someone else's submission."""
+    scenario = build("draft")
+    both = make_user(None, WRITER, REVIEWER)
+    make_reviewer_profile(both)
+    edit(scenario.article, "\n\nA sentence the physician wrote.\n", by=both)
+    revision = submit(scenario.article)  # submitted by the article's author, not by them
+    before = db_state(scenario.article)
+
+    with pytest.raises(WorkflowPermissionDenied, match="wrote or edited"):
+        approve(revision, both)
+
+    assert db_state(scenario.article) == before
+    assert fresh(revision).approval_id is None
+    # An independent physician can.
+    approve(revision, physician())
+    assert fresh(revision).approval is not None
+
+
+def test_editors_publish_but_do_not_edit_article_text():
+    person = editor()
+    assert person.has_perm("articles.publish_article")
+    assert not person.has_perm("articles.change_article")
+
+
+def test_the_review_records_the_account_that_signed():
+    scenario = build("pending")
+    signer = physician()
+    review = approve(scenario.target, signer)
+    assert review.signed_by == signer
+    assert fresh(review).signed_by_id == signer.pk
+
+
+def test_public_pages_ignore_a_live_revision_whose_approval_is_of_other_content():
+    """Defence in depth: even a row written around the workflow cannot go public."""
+    scenario = build("live")
+    other = build("approved")
+    assert Article.objects.published().filter(pk=scenario.article.pk).exists()
+    Revision.objects.filter(pk=scenario.article.live_revision_id).update(
+        approval=other.target.approval
+    )
+    assert not Article.objects.published().filter(pk=scenario.article.pk).exists()
+
+
+def test_a_category_may_shorten_the_review_interval_but_not_lengthen_it(settings):
+    settings.REVIEW_INTERVAL_DAYS = 365
+    Category(name="Dosing", slug="dosing", review_interval_days=90).full_clean()
+    with pytest.raises(ValidationError, match="At most the site's interval, 365 days"):
+        Category(name="Anatomy", slug="anatomy", review_interval_days=5000).full_clean()
+    assert not Category.objects.filter(slug="anatomy").exists()
+
+
+class _BrokenMailServer:
+    """An e-mail backend whose server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server is down")
+
+
+def test_a_mail_server_that_is_down_does_not_undo_or_hide_a_done_step(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}._BrokenMailServer"
+    scenario = build("pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        review = approve(scenario.target, physician())
+    assert fresh(scenario.target).approval_id == review.pk
+    assert Review.objects.filter(pk=review.pk).exists()
+    assert mail.outbox == []
+
+
+def test_load_demo_refuses_where_demo_content_is_not_allowed(settings):
+    settings.DEMO_CONTENT_ALLOWED = False
+    with pytest.raises(CommandError, match="DEMO_CONTENT_ALLOWED"):
+        call_command("load_demo")
+    assert not Article.objects.exists()
+    from django.contrib.auth import get_user_model
+
+    assert not get_user_model().objects.filter(username__in=["writer", "editor"]).exists()
+
+
+def test_load_demo_leaves_a_real_account_with_a_demo_name_alone():
+    from django.contrib.auth import get_user_model
+
+    real = make_user("editor", WRITER)
+    with pytest.raises(CommandError, match="leaves real accounts alone"):
+        call_command("load_demo")
+    real = get_user_model().objects.get(pk=real.pk)
+    assert list(real.groups.values_list("name", flat=True)) == [WRITER]
+    assert not real.groups.filter(name=EDITOR).exists()
+    assert not Article.objects.exists()
+
+
+def test_a_reviewer_profiles_account_cannot_be_reassigned_in_the_admin(client):
+    """Reassigning the account would re-attribute every signature made through it."""
+    signer = physician()
+    profile = signer.reviewer_profile
+    boss = make_user(None, EDITOR)
+    client.force_login(boss)
+    url = f"/admin/reviewers/reviewer/{profile.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="user"' not in page
+    other = make_user(None, REVIEWER)
+    client.post(
+        url,
+        {
+            "user": other.pk,
+            "display_name": profile.display_name,
+            "credentials": profile.credentials,
+            "slug": profile.slug,
+            "active": "on",
+        },
+    )
+    assert fresh(profile).user_id == signer.pk
