@@ -33,13 +33,15 @@ def _reference_text(item: dict) -> str:
     """A reference as comparable text: every field, in a stable order."""
     parts = []
     for field in sorted(item):
-        if field == "id":
+        if field == "id" or field.startswith("x-"):
             continue
         value = item[field]
         if field in ("author", "editor"):
             value = "; ".join(
                 n.get("literal") or f"{n.get('family', '')}, {n.get('given', '')}" for n in value
             )
+            if field == "author" and item.get("x-et-al"):
+                value += "; et al."
         elif isinstance(value, dict):
             value = "-".join(str(p) for p in (value.get("date-parts") or [[]])[0])
         parts.append(f"{field}: {value}")

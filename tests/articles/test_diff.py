@@ -192,3 +192,12 @@ def test_script_in_revision_text_is_escaped(field):
     assert "<script>" not in diff.all_html
     inserted = "".join(re.findall(r"<ins>(.*?)</ins>", html, re.S))
     assert "&lt;script&gt;" in inserted
+
+
+def test_a_reference_listed_with_et_al_reads_naturally_in_the_diff():
+    from articles.diff import _reference_text
+
+    text = _reference_text(
+        {"id": "k", "author": [{"family": "Parker", "given": "S. J."}], "x-et-al": True}
+    )
+    assert text == "author: Parker, S. J.; et al."
