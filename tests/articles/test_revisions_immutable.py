@@ -195,3 +195,31 @@ def test_an_edit_to_the_body_makes_a_new_revision_the_approval_does_not_cover():
     assert not workflow.approval_is_current(fresh(newer))
     with pytest.raises(WorkflowError):
         workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+
+
+@pytest.mark.parametrize("column", ["body", "rendered_html", "content_hash", "title"])
+def test_the_database_refuses_raw_sql_that_changes_revision_content(column):
+    """Invariant 2 holds even for code that goes around the model."""
+    from django.db import DatabaseError, connection, transaction
+
+    scenario = build("pending")
+    revision = scenario.target
+    before = getattr(fresh(revision), column)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE articles_revision SET {column} = %s WHERE id = %s",  # noqa: S608
+            ["tampered", revision.pk],
+        )
+    assert getattr(fresh(revision), column) == before
+
+
+def test_the_database_still_lets_the_workflow_change_status():
+    from django.db import connection
+
+    scenario = build("pending")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_revision SET status = %s WHERE id = %s",
+            ["withdrawn", scenario.target.pk],
+        )
+    assert fresh(scenario.target).status == "withdrawn"
