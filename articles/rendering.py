@@ -181,17 +181,28 @@ def _flatten_toc(tokens: list[dict]) -> list[dict]:
 
 
 def _substitute_citations(
-    text: str, clusters: list[CitationCluster], rendered: tuple[str, ...]
+    text: str, clusters: list[CitationCluster], rendered: tuple[str, ...], *, superscript: bool
 ) -> tuple[str, dict[str, str], str]:
-    """Swap each citation for a token Markdown leaves alone; return text, map and pattern."""
+    """Swap each citation for a token Markdown leaves alone; return text, map and pattern.
+
+    Superscript styles (AMA) set the number right after the word, outside a following
+    period or comma: "desires [@a]." reads "desires.¹".
+    """
     nonce = secrets.token_hex(4)
     pieces, tokens, position = [], {}, 0
     for index, cluster in enumerate(clusters):
         token = f"zcite{nonce}n{index}z"
         tokens[token] = rendered[index]
-        pieces.append(text[position : cluster.start])
+        before = text[position : cluster.start]
+        end = cluster.end
+        if superscript and not cluster.narrative:
+            before = before.rstrip(" \t")
+            if text[end : end + 1] in (".", ","):
+                before += text[end]
+                end += 1
+        pieces.append(before)
         pieces.append(token)
-        position = cluster.end
+        position = end
     pieces.append(text[position:])
     return "".join(pieces), tokens, rf"zcite{nonce}n\d+z"
 
@@ -213,7 +224,9 @@ def render_article(
     body = normalize_newlines(body)
     clusters = find_citations(body)
     formatted = format_citations(clusters=clusters, references=references, style=style)
-    text, tokens, pattern = _substitute_citations(body, clusters, formatted.cluster_html)
+    text, tokens, pattern = _substitute_citations(
+        body, clusters, formatted.cluster_html, superscript=style == "ama"
+    )
     html, toc = _markdown_to_html(text, tokens, pattern)
     html = sanitize_html(_demote_headings(html))
     words = len(re.findall(r"\w+", unescape(re.sub(r"<[^>]+>", " ", html))))

@@ -8,6 +8,8 @@ what the public page will.
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
@@ -461,3 +463,20 @@ def test_a_new_locator_formats_only_that_citation():
     after = formatting._in_text.cache_info()
     assert after.misses == before.misses + 1
     assert after.hits > before.hits
+
+
+def test_ama_superscripts_sit_after_the_word_and_outside_periods_and_commas():
+    refs = {
+        "a": {
+            "id": "a",
+            "type": "book",
+            "title": "T",
+            "author": [{"family": "Adams", "given": "B."}],
+            "issued": {"date-parts": [[2020]]},
+        }
+    }
+    html = render_article(
+        body="Needs are met [@a]. Also [@a], and [@a]: done.", references=refs, style="ama"
+    ).html
+    text = re.sub(r"<[^>]+>", "", html)
+    assert text == "Needs are met.1 Also,1 and1: done."
