@@ -91,13 +91,14 @@ def _audit(
 
 
 def _locked_revision(revision: Revision) -> Revision:
-    # of=("self",): lock only the revision row; PostgreSQL refuses FOR UPDATE on the
-    # nullable side of the outer join to its approval.
-    return (
-        Revision.objects.select_for_update(of=("self",))
-        .select_related("article__category", "approval")
-        .get(pk=revision.pk)
-    )
+    """Lock the revision's row, then read it and its approval as they are now.
+
+    Two statements on purpose: a statement that waited for the lock sees the locked row's
+    new version but joined rows from its own, older snapshot, so an approval committed by
+    the transaction it waited for would look absent (and a second approval would pass).
+    """
+    Revision.objects.select_for_update().filter(pk=revision.pk).values_list("pk").get()
+    return Revision.objects.select_related("article__category", "approval").get(pk=revision.pk)
 
 
 def approval_is_current(revision: Revision, *, now: datetime | None = None) -> bool:
@@ -501,14 +502,18 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
     )
     for pk in due_ids:
         with transaction.atomic():
-            locked = Revision.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                pk=pk, status__in=SCHEDULABLE_STATUSES, publish_at__lte=now
+            claimed = (
+                Revision.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status__in=SCHEDULABLE_STATUSES, publish_at__lte=now)
+                .values_list("pk", flat=True)
+                .first()
             )
-            revision = locked.select_related(
-                "article__category", "approval", "scheduled_by"
-            ).first()
-            if revision is None:
+            if claimed is None:
                 continue  # another run has it, or it changed since we looked
+            # Read after the lock, in a fresh statement (see _locked_revision).
+            revision = Revision.objects.select_related(
+                "article__category", "approval", "scheduled_by"
+            ).get(pk=pk)
             try:
                 _check_publishable(revision, now)
             except WorkflowError as refusal:

@@ -1,0 +1,101 @@
+"""Two workers at once, on PostgreSQL where row locks are real.
+
+`publish_scheduled` may run from cron on several hosts at the same minute, and two
+physicians may press Approve on the same revision together: each must happen once.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.management import create_contenttypes
+from django.db import connection, connections
+from django.utils import timezone
+
+from articles import workflow
+from articles.models import AuditAction, AuditEvent, Revision
+from articles.roles import apply_role_permissions
+from reviewers.models import Review
+from tests.articles.workflow_fixtures import PASSWORD, build, fresh, physician
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are PostgreSQL's; SQLite serializes"
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def roles():
+    """Transactional tests empty the database between tests, migration data included."""
+    from django.apps import apps
+
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    apply_role_permissions(Group, Permission)
+
+
+def run_together(*steps):
+    """Start every step at the same moment in its own thread (own connection)."""
+    barrier = threading.Barrier(len(steps))
+    outcomes: list = [None] * len(steps)
+
+    def worker(index, step):
+        try:
+            barrier.wait()
+            outcomes[index] = step()
+        except Exception as error:  # noqa: BLE001 - the outcome is what we inspect
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, s)) for i, s in enumerate(steps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_two_scheduled_runs_at_once_publish_a_revision_once():
+    scenario = build("approved")
+    Revision.objects.filter(pk=scenario.target.pk).update(
+        publish_at=timezone.now() - timedelta(minutes=1), scheduled_by=scenario.cast.editor
+    )
+
+    first, second = run_together(workflow.publish_due, workflow.publish_due)
+
+    assert not isinstance(first, Exception) and not isinstance(second, Exception)
+    assert len(first) + len(second) == 1
+    assert fresh(scenario.article).live_revision_id == scenario.target.pk
+    published = AuditEvent.objects.filter(revision=scenario.target, action=AuditAction.PUBLISHED)
+    assert published.count() == 1
+
+
+def test_two_physicians_approving_together_make_one_approval():
+    scenario = build("pending")
+    doctors = [physician(), physician()]
+
+    def approve_as(doctor):
+        return lambda: workflow.approve(
+            revision=scenario.target,
+            actor=doctor,
+            password=PASSWORD,
+            attestation_accepted=True,
+            seen_hash=scenario.target.content_hash,
+        )
+
+    outcomes = run_together(*(approve_as(d) for d in doctors))
+
+    reviews = [o for o in outcomes if isinstance(o, Review)]
+    refusals = [o for o in outcomes if isinstance(o, workflow.WorkflowError)]
+    assert len(reviews) == 1 and len(refusals) == 1, outcomes
+    assert "already approved" in str(refusals[0])
+    assert Review.objects.filter(revision=scenario.target).count() == 1
+    assert fresh(scenario.target).approval_id == reviews[0].pk
