@@ -152,10 +152,16 @@ def test_editing_a_cited_reference_does_not_change_the_live_page(
     url = published_article.get_absolute_url()
     before = client.get(url).content.decode()
     assert "Emotional intimacy as the foundation of sexual satisfaction" in before
-    Reference.objects.filter(key="parker2019").update(title="Edited after approval zqxref")
+    # The real path: a save, which signals the citing articles to refresh their hash.
+    reference = Reference.objects.get(key="parker2019")
+    reference.title = "Edited after approval zqxref"
+    reference.save()
     after = client.get(url).content.decode()
     assert "zqxref" not in after
     assert "Emotional intimacy as the foundation of sexual satisfaction" in after
+    # Staff see that the working copy now differs from what the physician approved.
+    published_article.refresh_from_db()
+    assert published_article.working_hash != published_article.live_revision.content_hash
 
 
 def test_publishing_the_newer_revision_replaces_the_old_text_everywhere(
