@@ -114,6 +114,18 @@ class ArticleAdmin(MarkdownxModelAdmin):
             return fieldsets[:2]
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.first_published_at is not None:
+            # Readers, search engines and e-mails link to it: a published URL stays put.
+            fields.append("slug")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and obj.first_published_at is not None:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["loaded_version"] = ArticleAdminForm.base_fields["loaded_version"]

@@ -313,3 +313,16 @@ def test_the_article_list_runs_a_fixed_number_of_queries(client, django_assert_m
         response = client.get("/admin/articles/article/")
     assert response.status_code == 200
     assert response.content.decode().count("Draft (never submitted)") == 12
+
+
+def test_a_published_articles_address_cannot_be_changed(client):
+    s = story("live")
+    page, version = load(client, s.author, s.article)
+    assert 'name="slug"' not in page.content.decode()
+    data = article_form_data(page)
+    data["slug"] = "a-new-address"
+    data["title"] = "A retitled working copy"
+    response = client.post(change_url(s.article), data)
+    assert response.status_code == 302  # the rest of the form saved
+    assert fresh(s.article).slug == s.article.slug
+    assert fresh(s.article).title == "A retitled working copy"
