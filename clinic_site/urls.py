@@ -7,6 +7,11 @@ from django.urls import include, path
 from articles.sitemaps import SITEMAPS
 from clinic_site import views as site_views
 
+# Staff should know whose site they are signing for.
+admin.site.site_header = f"{settings.CLINIC_NAME} · Health articles"
+admin.site.site_title = f"{settings.CLINIC_NAME} articles"
+admin.site.index_title = "Writing, medical review and publishing"
+
 urlpatterns = [
     path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
