@@ -153,9 +153,11 @@ def test_audit_events_are_append_only_below_the_admin(trail):
         AuditEvent.objects.filter(pk=event.pk).update(comment="x")
     with pytest.raises(ValueError, match="append-only"):
         AuditEvent.objects.filter(pk=event.pk).delete()
+    original = AuditEvent.objects.get(pk=event.pk).comment
     event.comment = "x"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
+    assert AuditEvent.objects.get(pk=event.pk).comment == original
 
 
 def test_anonymous_is_sent_to_login(client, trail):

@@ -81,7 +81,10 @@ def test_feeds_without_articles(client, db):
     for name in ("articles:feed_rss", "articles:feed_atom"):
         response = client.get(reverse(name))
         assert response.status_code == 200
-        _xml(response.content)
+        root = _xml(response.content)
+        entries = root.findall(".//item") + root.findall(".//{http://www.w3.org/2005/Atom}entry")
+        assert entries == []
+        assert "Mental Health Center" in response.content.decode()
 
 
 def test_feed_is_capped_and_newest_first(client, make_published):

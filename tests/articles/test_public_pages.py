@@ -352,7 +352,10 @@ def test_preview_of_a_pending_revision_for_staff_with_view_revision(
 def test_preview_for_each_staff_role(client, physician, editor, pending_revision):
     for user in (physician, editor):
         client.force_login(user)
-        assert client.get(pending_revision.preview_url()).status_code == 200, user
+        response = client.get(pending_revision.preview_url())
+        assert response.status_code == 200, user
+        assert pending_revision.title in response.content.decode()
+        assert "noindex" in response["X-Robots-Tag"]
 
 
 def test_preview_redirects_anonymous_readers_to_the_admin_login(client, pending_revision):

@@ -149,3 +149,38 @@ def test_a_reviewer_profiles_account_cannot_be_reassigned_in_the_admin(client):
         },
     )
     assert fresh(profile).user_id == signer.pk
+
+
+@pytest.mark.parametrize("status", ["superseded", "withdrawn", "approved"])
+def test_public_pages_ignore_a_live_revision_that_is_not_in_published_state(client, status):
+    scenario = build("live")
+    url = scenario.article.get_absolute_url()
+    assert client.get(url).status_code == 200
+    Revision.objects.filter(pk=scenario.article.live_revision_id).update(status=status)
+    assert not Article.objects.published().filter(pk=scenario.article.pk).exists()
+    assert client.get(url).status_code == 404
+
+
+def test_last_reviewed_is_the_date_of_the_sign_off_not_of_publication(client):
+    """Invariant 5: the public 'Last reviewed' date is the real date of the approval."""
+    import json
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    scenario = build("live")
+    review = scenario.article.live_revision.approval
+    # The article first went live three weeks before this approval was signed.
+    earlier = timezone.now() - timedelta(days=21)
+    Revision.objects.filter(pk=scenario.article.live_revision_id).update(published_at=earlier)
+    Article.objects.filter(pk=scenario.article.pk).update(first_published_at=earlier)
+
+    html = client.get(scenario.article.get_absolute_url()).content.decode()
+    signed = timezone.localtime(review.created_at).date().isoformat()
+    went_live = timezone.localtime(earlier).date().isoformat()
+    assert f'Last reviewed <time datetime="{signed}">' in html
+    assert f'Last reviewed <time datetime="{went_live}">' not in html
+    data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert data["lastReviewed"] == signed
+    assert data["datePublished"].startswith(went_live)

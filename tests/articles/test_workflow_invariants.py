@@ -268,5 +268,7 @@ def test_re_review_of_a_live_article_keeps_it_live_and_updates_last_reviewed():
 
 def test_a_current_approval_cannot_be_re_reviewed():
     scenario = build("approved")
+    before = db_state(scenario.article)
     with pytest.raises(WorkflowError, match="already approved"):
         approve(scenario.target, physician())
+    assert db_state(scenario.article) == before

@@ -66,9 +66,11 @@ def test_unknown_citation_key_is_refused_naming_the_key_and_line():
 def test_every_unknown_key_is_named_with_its_own_line():
     article = make_article(writer(), body="First [@ghost1].\n\nSecond [@real; @ghost2].\n")
     make_reference("real")
+    before = db_state(article)
 
     with pytest.raises(WorkflowError) as caught:
         submit(article)
+    assert db_state(article) == before
 
     message = str(caught.value)
     assert "“ghost1” on line 1" in message
@@ -151,12 +153,16 @@ def test_stale_save_is_refused_and_keeps_the_other_persons_text():
 def test_saving_needs_the_change_permission():
     scenario = build("draft")
     article = fresh(scenario.article)
-    article.body = "Changed by a physician.\n"
+    before = db_state(scenario.article)
+    body, version = article.body, article.version
+    article.body = "Changed by a physician."
     with pytest.raises(WorkflowPermissionDenied):
         workflow.save_working_copy(
             article=article, actor=scenario.cast.physician, expected_version=article.version
         )
-    assert fresh(scenario.article).body != "Changed by a physician.\n"
+    stored = fresh(scenario.article)
+    assert (stored.body, stored.version) == (body, version)
+    assert db_state(scenario.article) == before
 
 
 def test_saving_a_stale_instance_does_not_undo_a_publish():

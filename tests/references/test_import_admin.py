@@ -253,6 +253,7 @@ def test_oversized_paste_is_refused(admin_client):
     response = admin_client.post(IMPORT_URL, {"text": text})
     assert response.status_code == 400
     assert "more than 5 MB" in response.content.decode()
+    assert not Reference.objects.exists()
 
 
 def test_empty_form_asks_for_input(admin_client):
