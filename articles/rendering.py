@@ -242,11 +242,10 @@ def render_article(
 
 def library_for(body: str) -> dict[str, dict]:
     """CSL-JSON of the library references a body cites (one query)."""
-    from references.citations import cited_keys
-    from references.models import Reference
+    from .snapshot import cited_library  # imported late: markdownx loads this module early
 
-    keys = cited_keys(body)
-    return {ref.key: ref.to_csl() for ref in Reference.objects.filter(key__in=keys)}
+    references, _unknown = cited_library(body)
+    return {ref.key: ref.to_csl() for ref in references}
 
 
 _IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)")

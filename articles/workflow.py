@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -190,7 +191,11 @@ def submit_for_review(
                     f"Nothing changed since revision {latest.number}, which is already approved."
                 )
         superseded = list(article.revisions.select_for_update().filter(status__in=OPEN_STATUSES))
-        rendered = render_article(body=article.body, references={c["id"]: c for c in csl})
+        # The style is frozen with the revision: what was approved is how it reads.
+        style = settings.CITATION_STYLE
+        rendered = render_article(
+            body=article.body, references={c["id"]: c for c in csl}, style=style
+        )
         revision = Revision.objects.create(
             article=article,
             number=(latest.number + 1) if latest else 1,
@@ -204,7 +209,7 @@ def submit_for_review(
             references_html=rendered.references_html,
             toc=rendered.toc,
             word_count=rendered.word_count,
-            citation_style=_style(),
+            citation_style=style,
             content_hash=digest,
             change_note=change_note.strip()[:500],
             created_by=actor,
@@ -528,12 +533,6 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
             )
             published.append(revision)
     return published
-
-
-def _style() -> str:
-    from django.conf import settings
-
-    return settings.CITATION_STYLE
 
 
 def _update_search_vector(revision: Revision) -> None:
