@@ -294,6 +294,30 @@ def _decidable(revision: Revision) -> None:
     )
 
 
+def _sign(
+    *,
+    revision: Revision,
+    reviewer: Reviewer,
+    actor: AbstractBaseUser,
+    decision: str,
+    comment: str,
+    **extra: str,
+) -> Review:
+    """Record a decision bound to the revision's hash and to the reviewer as they are now."""
+    return Review.objects.create(
+        revision=revision,
+        reviewer=reviewer,
+        decision=decision,
+        comment=comment.strip(),
+        revision_hash=revision.content_hash,
+        reviewer_name=reviewer.display_name,
+        reviewer_credentials=reviewer.credentials,
+        reviewer_title=reviewer.title,
+        signed_by=actor,
+        **extra,
+    )
+
+
 def approve(
     *,
     revision: Revision,
@@ -317,18 +341,14 @@ def approve(
             raise WorkflowError("Approval needs the attestation to be accepted.")
         if not actor.check_password(password):
             raise WorkflowError("Your password was not correct; the revision was not approved.")
-        review = Review.objects.create(
+        review = _sign(
             revision=revision,
             reviewer=reviewer,
+            actor=actor,
             decision=Decision.APPROVE,
-            comment=comment.strip(),
+            comment=comment,
             attestation=ATTESTATION_TEXT,
             conflict_of_interest=conflict_of_interest.strip(),
-            revision_hash=revision.content_hash,
-            reviewer_name=reviewer.display_name,
-            reviewer_credentials=reviewer.credentials,
-            reviewer_title=reviewer.title,
-            signed_by=actor,
         )
         revision.approval = review
         fields = ["approval"]
@@ -358,16 +378,12 @@ def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str
         if revision.status != RevisionStatus.PENDING:
             _decidable(revision)
             raise WorkflowError(f"Revision {revision.number} is not waiting for review.")
-        review = Review.objects.create(
+        review = _sign(
             revision=revision,
             reviewer=reviewer,
+            actor=actor,
             decision=Decision.REQUEST_CHANGES,
-            comment=comment.strip(),
-            revision_hash=revision.content_hash,
-            reviewer_name=reviewer.display_name,
-            reviewer_credentials=reviewer.credentials,
-            reviewer_title=reviewer.title,
-            signed_by=actor,
+            comment=comment,
         )
         revision.status = RevisionStatus.CHANGES_REQUESTED
         revision.save(update_fields=["status"])
