@@ -129,6 +129,8 @@ class ArticleAdmin(MarkdownxModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["loaded_version"] = ArticleAdminForm.base_fields["loaded_version"]
+        # A class built for this request: pictures it stores are recorded as this user's.
+        form.uploaded_by = request.user
         return form
 
     @admin.display(description="state")

@@ -5,17 +5,23 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from images.forms import StoredImageFormMixin, UploadedPictureField
+
 from .models import Article
 from .workflow import ATTESTATION_TEXT
 
 
-class ArticleAdminForm(forms.ModelForm):
+class ArticleAdminForm(StoredImageFormMixin, forms.ModelForm):
     # The version the editor loaded; a save from an older version is refused, not merged.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A new hero image is re-encoded and stored under its hash (images.services); the
+    # article then names that content-addressed file, never the uploader's file name.
+    stored_image_fields = ("hero_image",)
 
     class Meta:
         model = Article
         fields = ["title", "slug", "category", "summary", "body", "hero_image", "hero_image_alt"]
+        field_classes = {"hero_image": UploadedPictureField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

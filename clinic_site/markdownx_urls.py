@@ -2,7 +2,8 @@
 
 Out of the box both accept anyone; the preview would render arbitrary input for the world
 and the upload would store whatever a client labels an image. Here the preview runs the
-public renderer (which sanitizes), and uploads must really be raster images.
+public renderer (which sanitizes), and uploads go through images.services: real raster
+images only, re-encoded and stored under their content hash.
 """
 
 from functools import wraps
@@ -41,11 +42,14 @@ class RasterImageUploadView(ImageUploadView):
 
     form_class = RasterImageForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "actor": self.request.user}
+
     def form_invalid(self, form) -> JsonResponse:
         return JsonResponse(form.errors, status=400)
 
     def form_valid(self, form) -> JsonResponse:
-        return JsonResponse({"image_code": f"![]({form.save(commit=True)})"})
+        return JsonResponse({"image_code": form.image_code()})
 
 
 urlpatterns = [

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "markdownx",
     "clinic_site",
+    "images",
     "references",
     "reviewers",
     "articles",
@@ -215,15 +216,10 @@ DEMO_CONTENT_ALLOWED = env_bool("DEMO_CONTENT_ALLOWED", default=DEBUG)
 # The live preview calls exactly the renderer the public page uses.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "articles.rendering.markdownify_preview"
 MARKDOWNX_URLS_PATH = "/admin/markdownx/markdownify/"
+# Uploads from the editor go through images.services (clinic_site/uploads.py), not
+# markdownx's own form: its path, size, type and resize settings do not apply.
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin/markdownx/upload/"
-MARKDOWNX_MEDIA_PATH = "articles/inline/"
-# Raster images only: SVG can carry script.
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
-MARKDOWNX_UPLOAD_MAX_SIZE = env_int("MARKDOWNX_UPLOAD_MAX_SIZE", default=5 * 1024 * 1024)
-MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_SERVER_CALL_LATENCY = 400
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
-# Re-encode every uploaded image (GIF included): it strips metadata and anything appended.
-MARKDOWNX_SKIP_RESIZE = []

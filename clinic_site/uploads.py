@@ -1,46 +1,35 @@
-"""Image uploads from the Markdown editor: raster images only, checked by decoding them.
+"""Image uploads from the Markdown editor: stored content-addressed by images.services.
 
-The client's content type and file name are not trusted: Pillow must decode the file as
-JPEG, PNG, GIF or WebP, and the stored name's extension comes from what it decoded.
-Every image is re-encoded, which also drops metadata such as a photo's GPS position.
+The client's content type and file name are not consulted at all: the picture must decode
+as JPEG, PNG, GIF or WebP within the size limits, it is re-encoded (dropping metadata such
+as a photo's GPS position and anything appended to the file) and stored as
+`images/<sha256>.<ext>`, so an upload can never land at a path an article already names.
 """
 
-from django.core.exceptions import ValidationError
-from markdownx.forms import ImageForm
-from PIL import Image, UnidentifiedImageError
+from __future__ import annotations
 
-# Resizing decodes the whole picture in memory; 40 MP is ~160 MB, far above any photo need.
-MAX_PIXELS = 40_000_000
-ALLOWED_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+from django import forms
+
+from images.models import StoredImage
+from images.services import store_image
 
 
-class RasterImageForm(ImageForm):
+class RasterImageForm(forms.Form):
+    image = forms.FileField()
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.stored: StoredImage | None = None
+
     def clean(self):
-        upload = super().clean()
-        try:
-            with Image.open(upload) as image:
-                image_format = image.format
-                pixels = image.width * image.height
-                image.verify()
-        except Image.DecompressionBombError:
-            raise ValidationError(
-                "This picture is too large to process: upload one under 40 megapixels."
-            ) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise ValidationError(
-                "This file is not an image we accept: upload a JPEG, PNG, GIF or WebP picture."
-            ) from None
-        finally:
-            upload.seek(0)
-        if pixels > MAX_PIXELS:
-            raise ValidationError(
-                "This picture is too large to process: upload one under 40 megapixels."
-            )
-        if image_format not in ALLOWED_FORMATS:
-            raise ValidationError(
-                f"{image_format} images are not accepted: upload a JPEG, PNG, GIF or WebP picture."
-            )
-        extension = ALLOWED_FORMATS[image_format]
-        upload.content_type = f"image/{extension}"
-        upload.name = f"image.{extension}"
-        return upload
+        cleaned = super().clean()
+        upload = cleaned.get("image")
+        if upload is not None:
+            # A refusal (ValidationError) becomes the form's error, shown as now.
+            self.stored = store_image(upload=upload, actor=self.actor)
+        return cleaned
+
+    def image_code(self) -> str:
+        """The Markdown the editor inserts: the stored picture at MEDIA_URL + its name."""
+        return f"![]({self.stored.url})"
