@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from markdownx.admin import MarkdownxModelAdmin
 from clinic_site.admin_mixins import RecordAdmin
 from reviewers.models import Review
 
-from . import workflow
+from . import independence, workflow
 from .diff import diff_revisions
 from .forms import (
     ApproveForm,
@@ -314,18 +314,8 @@ class WaitingForMeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "mine":
-            return waiting_for_review(request.user, queryset)
+            return independence.awaiting_decision_by(request.user, queryset)
         return queryset
-
-
-def waiting_for_review(user, queryset: QuerySet | None = None) -> QuerySet:
-    """Submissions this user could decide on: pending and not written by them."""
-    queryset = queryset if queryset is not None else Revision.objects.all()
-    return (
-        queryset.filter(status=RevisionStatus.PENDING)
-        .exclude(created_by=user)
-        .exclude(article__author=user)
-    )
 
 
 @admin.register(Revision)
@@ -393,7 +383,10 @@ class RevisionAdmin(RecordAdmin):
                 "actor", "revision"
             )[:50],
             "approval_current": workflow.approval_is_current(revision),
-            "can_review": user.has_perm("articles.review_article"),
+            "can_review": independence.may_review(user, revision),
+            "review_refusal": independence.refusal_to_review(user, revision)
+            if user.has_perm("articles.review_article")
+            else None,
             "can_publish": user.has_perm("articles.publish_article"),
             "can_withdraw": revision.status == RevisionStatus.PENDING
             and (
@@ -519,7 +512,14 @@ for _view in (
 class AuditEventAdmin(RecordAdmin):
     """Read-only for everyone, superusers included: the trail is append-only."""
 
-    list_display = ["created_at", "action", "article", "revision_number", "actor", "short_hash"]
+    list_display = [
+        "created_at",
+        "action",
+        "article",
+        "revision_number",
+        "recorded_actor",
+        "short_hash",
+    ]
     list_filter = ["action"]
     search_fields = ["article__title", "comment", "content_hash"]
     list_select_related = ["article", "revision", "actor"]
@@ -527,6 +527,10 @@ class AuditEventAdmin(RecordAdmin):
     @admin.display(description="revision")
     def revision_number(self, event: AuditEvent):
         return event.revision.number if event.revision else "—"
+
+    @admin.display(description="actor")
+    def recorded_actor(self, event: AuditEvent) -> str:
+        return event.actor_label
 
     @admin.display(description="content hash")
     def short_hash(self, event: AuditEvent) -> str:

@@ -7,7 +7,7 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from .jsonld import absolute_url, author_display_name
+from .jsonld import absolute_url
 from .models import Article
 from .views import published_list
 
@@ -51,10 +51,10 @@ class RssFeed(Feed):
         return item.live_revision.published_at
 
     def item_author_name(self, item: Article) -> str:
-        return author_display_name(item.author) or settings.CLINIC_NAME
+        return item.live_revision.author_name or settings.CLINIC_NAME
 
     def item_categories(self, item: Article) -> tuple[str, ...]:
-        return (item.category.name,)
+        return (item.live_revision.category.name,)
 
 
 class AtomFeed(RssFeed):

@@ -60,11 +60,6 @@ def iso_date(value: datetime | None) -> str | None:
     return timezone.localtime(value).date().isoformat()
 
 
-def author_display_name(user) -> str:
-    """The author's name as the byline prints it; empty when the account has no real name."""
-    return user.get_full_name().strip() if user is not None else ""
-
-
 def clinic_organization() -> dict[str, Any]:
     org: dict[str, Any] = {"@type": "Organization", "name": settings.CLINIC_NAME}
     if settings.CLINIC_URL:
@@ -89,31 +84,43 @@ def _credential(category: str, name: str) -> dict[str, str]:
 
 
 def reviewer_person(
-    reviewer: Reviewer,
     *,
-    name: str | None = None,
-    credentials: str | None = None,
-    job_title: str | None = None,
+    name: str,
+    credentials: str,
+    job_title: str,
+    certifications: Iterable[str],
+    specialties: Iterable[str],
+    profile_url: str,
 ) -> dict[str, Any]:
-    """A reviewer as a schema.org Person. On an article the name, credentials and title are
-    the review's snapshot (as signed); the profile's certifications and specialties add to it."""
-    credentials = reviewer.credentials if credentials is None else credentials
-    job_title = reviewer.title if job_title is None else job_title
-    person: dict[str, Any] = {"@type": "Person", "name": name or reviewer.display_name}
+    """A reviewer as a schema.org Person. On an article every part is the review's card as
+    signed; on a profile page, the profile as it is."""
+    person: dict[str, Any] = {"@type": "Person", "name": name}
     if credentials:
         person["honorificSuffix"] = credentials
     if job_title:
         person["jobTitle"] = job_title
     earned = [_credential("degree", degree) for degree in _split_credentials(credentials)]
-    earned += [_credential("certification", cert) for cert in reviewer.certification_list()]
+    earned += [_credential("certification", cert) for cert in certifications]
     if earned:
         person["hasCredential"] = earned
-    specialties = reviewer.specialty_list()
+    specialties = list(specialties)
     if specialties:
         person["knowsAbout"] = specialties
     person["worksFor"] = clinic_organization()
-    person["url"] = absolute_url(reviewer.get_absolute_url())
+    person["url"] = absolute_url(profile_url)
     return person
+
+
+def signed_reviewer(review: Review) -> dict[str, Any]:
+    """The reviewer of an article, exactly as the review recorded them at signing."""
+    return reviewer_person(
+        name=review.reviewer_name,
+        credentials=review.reviewer_credentials,
+        job_title=review.reviewer_title,
+        certifications=review.certification_list(),
+        specialties=review.specialty_list(),
+        profile_url=review.reviewer.get_absolute_url(),
+    )
 
 
 def _csl_person(name: Mapping[str, Any]) -> dict[str, str] | None:
@@ -166,7 +173,7 @@ def article_page(
     image_url: str = "",
 ) -> dict[str, Any]:
     """The `MedicalWebPage` for an article on its live revision."""
-    author_name = author_display_name(article.author)
+    author_name = revision.author_name
     data: dict[str, Any] = {
         "@context": SCHEMA,
         "@type": "MedicalWebPage",
@@ -178,12 +185,7 @@ def article_page(
         "datePublished": iso_datetime(article.first_published_at or revision.published_at),
         "dateModified": iso_datetime(revision.published_at),
         "lastReviewed": iso_date(review.created_at),
-        "reviewedBy": reviewer_person(
-            review.reviewer,
-            name=review.reviewer_name,
-            credentials=review.reviewer_credentials,
-            job_title=review.reviewer_title,
-        ),
+        "reviewedBy": signed_reviewer(review),
         "author": (
             {"@type": "Person", "name": author_name} if author_name else clinic_organization()
         ),
@@ -202,7 +204,15 @@ def _citations(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def reviewer_profile(reviewer: Reviewer, *, image_url: str = "") -> dict[str, Any]:
-    data = {"@context": SCHEMA, **reviewer_person(reviewer)}
+    person = reviewer_person(
+        name=reviewer.display_name,
+        credentials=reviewer.credentials,
+        job_title=reviewer.title,
+        certifications=reviewer.certification_list(),
+        specialties=reviewer.specialty_list(),
+        profile_url=reviewer.get_absolute_url(),
+    )
+    data = {"@context": SCHEMA, **person}
     if reviewer.bio:
         data["description"] = reviewer.bio
     if image_url:

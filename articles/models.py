@@ -66,9 +66,8 @@ class ArticleQuerySet(models.QuerySet):
                 live_revision__approval__revision_hash=models.F("live_revision__content_hash"),
             )
             .select_related(
-                "category",
-                "author",
                 "live_revision",
+                "live_revision__category",
                 "live_revision__approval",
                 "live_revision__approval__reviewer",
             )
@@ -101,10 +100,6 @@ class Article(models.Model):
     cited_references = models.ManyToManyField(
         "references.Reference", blank=True, related_name="cited_by", editable=False
     )
-    # Everyone who ever saved this working copy: none of them may sign off a revision of it.
-    contributors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="+", editable=False
-    )
     unknown_citation_keys = models.JSONField(default=list, blank=True, editable=False)
     working_hash = models.CharField(max_length=64, blank=True, editable=False)
     live_revision = models.OneToOneField(
@@ -136,10 +131,6 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
-
-    @property
-    def review_interval_days(self) -> int:
-        return self.category.effective_review_interval_days
 
     def latest_revision(self) -> Revision | None:
         return self.revisions.order_by("-number").first()
@@ -179,6 +170,18 @@ class Revision(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField()
     body = models.TextField()
+    # Category is reviewed content: it decides where the article is listed and how soon
+    # its approval expires, so moving an article is a change a physician signs off.
+    category = models.ForeignKey(
+        Category, null=True, on_delete=models.PROTECT, related_name="revisions"
+    )
+    # The review interval in force at submission; expiry uses the shorter of this and the
+    # category's interval now, so no later setting can turn an expired approval current.
+    review_interval_days = models.PositiveIntegerField(null=True)
+    # The author's name as the byline prints it, frozen: renaming an account changes nothing.
+    author_name = models.CharField(max_length=300, blank=True)
+    # Every image the revision shows (hero and body), by content hash: see images.StoredImage.
+    images = models.JSONField(default=list, blank=True)
     references_csl = models.JSONField(
         default=list, help_text="The cited references as CSL-JSON, as they were submitted."
     )
@@ -196,6 +199,11 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Everyone who changed anything this revision freezes since the last approved one:
+    # none of them may approve it (articles.independence decides this).
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", editable=False
+    )
 
     status = models.CharField(
         max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.PENDING
@@ -273,6 +281,12 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise ValueError("Audit events are append-only.")
 
+    def append(self, **fields) -> AuditEvent:
+        """Add an event at the end of the hash chain (see articles.audit_chain)."""
+        from .audit_chain import append_event
+
+        return append_event(**fields)
+
 
 class AuditEvent(models.Model):
     """One workflow step: who, when, which revision and its hash, any comment. Never changed."""
@@ -290,9 +304,15 @@ class AuditEvent(models.Model):
     revision = models.ForeignKey(
         Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
+    # Who, as they were named at the time: renaming an account rewrites nothing recorded.
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_name = models.CharField(max_length=300, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The chain: each event carries its predecessor's hash and its own (verify_audit).
+    prev_hash = models.CharField(max_length=64, blank=True)
+    entry_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -300,7 +320,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        who = self.actor or "system"
+        who = self.actor_label
         return f"{self.get_action_display()} by {who} at {self.created_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
@@ -310,3 +330,101 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+    @property
+    def actor_label(self) -> str:
+        """The actor as recorded: 'Full Name (username)', or 'system' for scheduled steps."""
+        if not self.actor_username:
+            return "system"
+        if self.actor_name:
+            return f"{self.actor_name} ({self.actor_username})"
+        return self.actor_username
+
+
+class ContributionKind(models.TextChoices):
+    ARTICLE = "article", "Edited the article"
+    REFERENCE = "reference", "Edited a cited reference"
+
+
+class ContributionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("Contributions are a record and cannot be changed.")
+
+    def delete(self):
+        raise ValueError("Contributions are a record and cannot be deleted.")
+
+
+class Contribution(models.Model):
+    """Someone changed something a future revision of this article freezes.
+
+    The log behind independence: a revision's contributors are read from it at submission.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="contributions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the change came from outside any account (a shell or script).",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=20, choices=ContributionKind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.username or 'unknown'}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Contributions are a record and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Contributions are a record and cannot be deleted.")
+
+
+class AuditVerificationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("Verification results are a record and cannot be changed.")
+
+    def delete(self):
+        raise ValueError("Verification results are a record and cannot be deleted.")
+
+
+class AuditVerification(models.Model):
+    """One run of verify_audit: the admin home shows when the chain last verified clean.
+
+    Each clean run also anchors the chain head it saw: a later run that cannot find that
+    head again has found history cut off at the end.
+    """
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ok = models.BooleanField()
+    events_checked = models.PositiveIntegerField(default=0)
+    head_event_id = models.BigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    problem = models.TextField(blank=True)
+
+    objects = AuditVerificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{'Clean' if self.ok else 'BROKEN'} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Verification results are a record and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Verification results are a record and cannot be deleted.")

@@ -9,8 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from reviewers.models import Reviewer
-
+from .independence import reviewers_who_may_review
 from .models import Revision
 
 logger = logging.getLogger(__name__)
@@ -30,13 +29,8 @@ def _send(subject: str, message: str, recipients: list[str]) -> None:
 
 def revision_submitted(revision_id: int) -> None:
     revision = Revision.objects.select_related("article", "created_by").get(pk=revision_id)
-    # Nobody may review what they wrote, so neither the submitter nor the author is asked.
-    reviewers = (
-        Reviewer.objects.active()
-        .exclude(user=revision.created_by)
-        .exclude(user=revision.article.author)
-        .select_related("user")
-    )
+    # Only the physicians who may decide on it: the rule is in articles.independence.
+    reviewers = reviewers_who_may_review(revision)
     _send(
         f"Review requested: {revision.title}",
         f"{revision.created_by.get_full_name() or revision.created_by.username} submitted "

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from . import expiry
 from .models import Article
 
 # Only dates and names are needed here, not the text of every live article.
@@ -22,10 +23,8 @@ HEAVY_FIELDS = (
 
 
 def review_due_at(article: Article) -> datetime | None:
-    revision = article.live_revision
-    if revision is None or revision.approval is None:
-        return None
-    return revision.approval.due_at(article.review_interval_days)
+    """When the live revision's approval expires (the rule is in articles.expiry)."""
+    return expiry.review_due_at(article.live_revision)
 
 
 def overdue_articles(*, now: datetime | None = None) -> list[Article]:

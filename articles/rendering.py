@@ -1,28 +1,31 @@
-"""The one renderer: Markdown with citations → sanitized HTML.
+"""The one renderer: Pandoc Markdown with citations → sanitized HTML.
 
 The editor's live preview (django-markdownx) and the public page call the same function,
 so what the writer sees is what the physician approves is what the reader gets.
-Order matters: citations are resolved first (outside code), then Markdown becomes HTML,
-then nh3 removes everything not on the allow-list, whoever wrote it.
+One parse: pandoc reads Markdown and citations together and formats them with citeproc
+(`articles.pandoc`); this module adds what pandoc does not do (back-links from each
+reference to each citation, PubMed links, "et al." for lists that end in "and others",
+heading ids apart from the page's own), then nh3 removes everything not on the
+allow-list, whoever wrote it.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import unescape
+from html import escape, unescape
+from urllib.parse import unquote
 
-import markdown
+import lxml.html
 import nh3
 from django.conf import settings
-from django.utils.html import escape
-from markdown.extensions.toc import slugify as toc_slugify
-from markdown.inlinepatterns import InlineProcessor
 
-from references.citations import CitationCluster, find_citations, normalize_newlines
-from references.formatting import format_citations
+from references.citations import normalize_newlines
+
+from .pandoc import PandocError, run_pandoc
+
+__all__ = ["PandocError", "RenderedArticle", "render_article", "sanitize_html"]
 
 ALLOWED_TAGS = {
     "a",
@@ -58,6 +61,7 @@ ALLOWED_TAGS = {
     "p",
     "pre",
     "q",
+    "section",
     "s",
     "small",
     "span",
@@ -76,39 +80,40 @@ ALLOWED_TAGS = {
     "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "*": {"id", "title", "lang"},
-    "a": {"href", "aria-label"},
-    "abbr": {"title"},
+    # `id` only where the renderer itself generates one (see _renderer_ids_only).
+    "*": {"title", "lang"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
+    "a": {"href", "aria-label", "id"},
+    "span": {"id"},
+    "li": {"value", "id"},
+    "div": {"id"},
+    "section": {"id"},
+    "sup": {"id"},
     "img": {"src", "alt", "width", "height", "loading"},
     "ol": {"start", "reversed"},
-    "li": {"value"},
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "scope", "align"},
-    "code": {"class"},
 }
+# Only classes the renderer generates, never a writer's: page and admin stylesheets must
+# not be reachable from an article (a writer's class could hide text from the reviewer).
 ALLOWED_CLASSES = {
-    "a": {"citation", "backlink", "pubmed", "footnote-ref", "footnote-backref"},
+    "a": {"citation", "backlink", "pubmed", "footnote-ref", "footnote-back"},
     "mark": {"citation-error"},
     "sup": {"citation-group"},
     "span": {"reference-entry", "backlinks"},
     "ul": {"reference-list", "reference-list-apa"},
     "ol": {"reference-list", "reference-list-ama"},
-    "div": {"footnote"},
+    "section": {"footnotes"},
 }
+# The ids the renderer makes: prefixed heading ids, citation anchors, reference entries,
+# footnotes. A writer's own id attributes are removed before these are added.
+_RENDERER_ID = re.compile(r"^(section-|cite-|ref-|fn\d+$|fnref\d+$|footnotes$)")
 # No javascript:, data: or vbscript: URLs anywhere.
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-
-
-def _heading_id(value: str, separator: str) -> str:
-    """Heading ids live beside the page's own (main, ref-…, cite-…): prefix them."""
-    return "section-" + toc_slugify(value, separator)
-
-
-_MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "toc", "smarty"]
-_MARKDOWN_CONFIG = {
-    "toc": {"toc_depth": "1-3", "permalink": False, "slugify": _heading_id},
-    "smarty": {"smart_angled_quotes": False},
-}
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,27 @@ class RenderedArticle:
     cited_keys: tuple[str, ...]
     unknown_keys: tuple[tuple[str, int], ...]  # (key, line): these block submission
     word_count: int
+    image_sources: tuple[str, ...] = ()  # every <img src> as written, own or foreign
 
 
-def sanitize_html(fragment: str) -> str:
-    """Remove everything not on the allow-list: scripts, event handlers, unsafe URLs."""
+def sanitize_html(fragment: str, *, image_sources: list[str] | None = None) -> str:
+    """Remove everything not on the allow-list: scripts, event handlers, unsafe URLs.
+
+    `image_sources`, if given, collects the source of every image as written, including
+    the ones removed here: a revision must account for each picture its text asks for.
+    """
+
+    def attribute_filter(element: str, attribute: str, value: str) -> str | None:
+        if attribute == "id" and not _RENDERER_ID.match(value):
+            return None
+        if element == "img" and attribute == "src":
+            if image_sources is not None:
+                image_sources.append(value)
+            return _own_image(value)
+        if attribute in ("href", "src") and _hidden_scheme(value):
+            return None
+        return value
+
     return nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
@@ -131,112 +153,253 @@ def sanitize_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
-        attribute_filter=_own_images_only,
+        attribute_filter=attribute_filter,
     )
 
 
-def _own_images_only(element: str, attribute: str, value: str) -> str | None:
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+
+
+def _hidden_scheme(url: str) -> bool:
+    """A URL whose scheme, once decoded and rid of blanks and control characters, is not
+    allowed (`java%09script:`): no browser should get the chance to guess."""
+    decoded = re.sub(r"[\x00-\x20\x7f]", "", unquote(unescape(url))).lower()
+    match = _SCHEME.match(decoded)
+    return bool(match) and match.group(1) not in URL_SCHEMES
+
+
+def _own_image(src: str) -> str | None:
     """Images come from the clinic's own media only.
 
     A picture on another host could be swapped after approval, and every reader's visit to
     a health page would be reported to that host.
     """
-    if element == "img" and attribute == "src" and not value.startswith(settings.MEDIA_URL):
-        return None
-    return value
+    return src if src.startswith(settings.MEDIA_URL) else None
 
 
-class _CitationTokens(InlineProcessor):
-    """Puts each citation's HTML where its token stands, through Markdown's HTML stash.
+# --- What pandoc does not do, done on its output --------------------------------------------
 
-    Going through the stash (rather than replacing text afterwards) keeps a citation in a
-    heading out of the heading's id, and gives the table of contents its plain text.
-    """
-
-    def __init__(self, pattern: str, md: markdown.Markdown, tokens: dict[str, str]):
-        super().__init__(pattern, md)
-        self.tokens = tokens
-
-    def handleMatch(self, match, data):  # noqa: N802 - Markdown's API
-        return self.md.htmlStash.store(self.tokens[match.group(0)]), match.start(0), match.end(0)
+# "and others" in BibTeX: two placeholder authors make every style abbreviate to "et al." in
+# the text; in the reference list they are replaced by "et al." after formatting.
+ET_AL_MARK = "Zzetalmarkzz"
+_ET_AL_IN_ENTRY = re.compile(rf"(?:,?\s*(?:&amp;|&|and)?\s*{ET_AL_MARK})+\.?")
 
 
-def _markdown_to_html(text: str, tokens: dict[str, str], pattern: str) -> tuple[str, list[dict]]:
-    md = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, extension_configs=_MARKDOWN_CONFIG)
-    if tokens:
-        # Priority above everything that could split or escape the token.
-        md.inlinePatterns.register(_CitationTokens(pattern, md, tokens), "citation_tokens", 200)
-    html = md.convert(text)
-    return html, _flatten_toc(md.toc_tokens)
+def for_citeproc(item: Mapping) -> dict:
+    """A CSL-JSON item as pandoc's citeproc should see it (project-only keys resolved)."""
+    prepared = {k: v for k, v in item.items() if not k.startswith("x-")}
+    if item.get("x-et-al"):
+        prepared["author"] = list(prepared.get("author", [])) + [{"literal": ET_AL_MARK}] * 2
+    return prepared
 
 
-def _flatten_toc(tokens: list[dict]) -> list[dict]:
-    flat: list[dict] = []
-    for token in tokens:
-        # Body headings start at h2 (the title is the page's h1), so `#` counts as level 2.
-        level = max(token["level"], 2)
-        flat.append({"id": token["id"], "name": token["name"], "level": level})
-        flat.extend(_flatten_toc(token.get("children", [])))
-    return flat
+def _fragment(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
 
 
-def _substitute_citations(
-    text: str, clusters: list[CitationCluster], rendered: tuple[str, ...], *, superscript: bool
-) -> tuple[str, dict[str, str], str]:
-    """Swap each citation for a token Markdown leaves alone; return text, map and pattern.
-
-    Superscript styles (AMA) set the number right after the word, outside a following
-    period or comma: "desires [@a]." reads "desires.¹".
-    """
-    nonce = secrets.token_hex(4)
-    pieces, tokens, position = [], {}, 0
-    for index, cluster in enumerate(clusters):
-        token = f"zcite{nonce}n{index}z"
-        tokens[token] = rendered[index]
-        before = text[position : cluster.start]
-        end = cluster.end
-        if superscript and not cluster.narrative:
-            before = before.rstrip(" \t")
-            if text[end : end + 1] in (".", ","):
-                before += text[end]
-                end += 1
-        pieces.append(before)
-        pieces.append(token)
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces), tokens, rf"zcite{nonce}n\d+z"
+def _inner_html(element) -> str:
+    text = escape(element.text or "", quote=False)
+    return text + "".join(
+        lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element
+    )
 
 
-def _demote_headings(html: str) -> str:
+def _unwrap(element) -> None:
+    """Replace an element by its children (keeping text and tails in place)."""
+    parent = element.getparent()
+    index = parent.index(element)
+    children = list(element)
+    if element.text:
+        if index == 0:
+            parent.text = (parent.text or "") + element.text
+        else:
+            previous = parent[index - 1]
+            previous.tail = (previous.tail or "") + element.text
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last = children[-1] if children else (parent[index - 1] if index > 0 else None)
+    if element.tail:
+        if last is not None:
+            last.tail = (last.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _line_of(body: str, key: str) -> int:
+    pattern = re.compile(rf"@{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
+    for number, line in enumerate(body.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return 1
+
+
+def narrative_authors(item: Mapping) -> str:
+    """The names a numeric style puts before a narrative citation: "Rauer and Volling"."""
+    people = item.get("author") or item.get("editor") or []
+    names = [str(p.get("family") or p.get("literal") or "") for p in people]
+    names = [name for name in names if name and name != ET_AL_MARK]
+    if not names:
+        return str(item.get("title", ""))
+    if len(names) > 2 or item.get("x-et-al"):
+        return f"{names[0]} et al"
+    return " and ".join(names)
+
+
+def _narratives(root, references: Mapping[str, Mapping], style: str) -> None:
+    """Numeric styles print `@key says` as a bare number: put the authors before it."""
+    for marker in list(root.iterfind(".//span[@class='x-narrative']")):
+        cluster = marker.find("span[@class='citation']")
+        key = (cluster.get("data-cites") or "").split(" ")[0] if cluster is not None else ""
+        if style == "ama" and key in references:
+            marker.text = narrative_authors(references[key])
+        _unwrap(marker)
+
+
+def _link_citations(root, body: str, style: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """Give each in-text citation its class and a numbered id for the entry's back-links;
+    mark unknown keys with the line they are on. Returns (citations per key, unknown)."""
+    counts: dict[str, int] = {}
+    unknown: list[tuple[str, int]] = []
+    for cluster in list(root.iterfind(".//span[@class='citation']")):
+        for link in cluster.iterfind(".//a[@role='doc-biblioref']"):
+            key = (link.get("href") or "")[len("#ref-") :]
+            if link.find("strong") is not None and (link.text_content() or "").endswith("?"):
+                line = _line_of(body, key)
+                if (key, line) not in unknown:
+                    unknown.append((key, line))
+                mark = lxml.html.Element("mark")
+                mark.set("class", "citation-error")
+                mark.text = f"unknown citation key “{key}” (line {line})"
+                mark.tail = link.tail
+                link.getparent().replace(link, mark)
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            href = link.get("href")
+            link.attrib.clear()
+            link.set("class", "citation")
+            link.set("href", href)
+            link.set("id", f"cite-{key}-{counts[key]}")
+        if style == "ama":
+            for sup in cluster.iterfind(".//sup"):
+                sup.set("class", "citation-group")
+                _colon_outside(cluster, sup)
+        _unwrap(cluster)
+    return counts, unknown
+
+
+def _colon_outside(cluster, sup) -> None:
+    """AMA 11: superscripts go outside periods and commas (pandoc's notes-after-punctuation
+    does that) but inside colons and semicolons, which pandoc also moves."""
+    previous = cluster.getprevious()
+    parent = cluster.getparent()
+    before = previous.tail if previous is not None else parent.text
+    if not before or before[-1] not in ":;":
+        return
+    mark = before[-1]
+    if previous is not None:
+        previous.tail = before[:-1]
+    else:
+        parent.text = before[:-1]
+    cluster.tail = mark + (cluster.tail or "")
+
+
+def _reference_list(
+    refs, references: Mapping[str, Mapping], counts: Mapping[str, int], style: str
+) -> tuple[str, tuple[str, ...]]:
+    """pandoc's reference list as the project's: entries linking back to every citation,
+    and on to PubMed where a PMID is known."""
+    if refs is None:
+        return "", ()
+    rows, keys = [], []
+    for entry in refs.iterfind("div"):
+        key = (entry.get("id") or "")[len("ref-") :]
+        keys.append(key)
+        value = ""
+        content = entry
+        if style == "ama":
+            margin = entry.find("div[@class='csl-left-margin']")
+            right = entry.find("div[@class='csl-right-inline']")
+            if margin is not None and right is not None:
+                number = (margin.text_content() or "").strip().rstrip(".")
+                value = f' value="{escape(number)}"' if number.isdigit() else ""
+                content = right
+        text = _ET_AL_IN_ENTRY.sub(", et al.", _inner_html(content).strip())
+        text = text.replace(", et al.,", ", et al.,")
+        pmid = str(references.get(key, {}).get("PMID", "")).strip()
+        if pmid.isdigit():
+            text += (
+                f' <a class="pubmed" href="https://pubmed.ncbi.nlm.nih.gov/{pmid}/">'
+                f"PubMed {pmid}</a>"
+            )
+        backlinks = " ".join(
+            f'<a class="backlink" href="#cite-{escape(key)}-{n}" '
+            f'aria-label="Back to citation {n} of this source">↩\u00a0{n}</a>'
+            for n in range(1, counts.get(key, 0) + 1)
+        )
+        rows.append(
+            f'<li id="ref-{escape(key)}"{value}><span class="reference-entry">{text}</span>'
+            f' <span class="backlinks">{backlinks}</span></li>'
+        )
+    tag = "ol" if style == "ama" else "ul"
+    html = f'<{tag} class="reference-list reference-list-{style}">' + "".join(rows) + f"</{tag}>"
+    return html, tuple(keys)
+
+
+def _toc(root) -> list[dict]:
+    toc = []
+    for heading in root.iter("h2", "h3"):
+        if heading.get("id"):
+            toc.append(
+                {
+                    "id": heading.get("id"),
+                    "name": escape(heading.text_content().strip(), quote=False),
+                    "level": int(heading.tag[1]),
+                }
+            )
+    return toc
+
+
+def _demote_headings(root) -> None:
     """A `# Heading` in the body becomes h2: one h1 per page, the title."""
-    return re.sub(r"<(/?)h1(\b)", r"<\1h2\2", html)
+    for heading in root.iter("h1"):
+        heading.tag = "h2"
 
 
 def render_article(
     *, body: str, references: Mapping[str, Mapping], style: str | None = None
 ) -> RenderedArticle:
-    """Render an article body with its citations and reference list.
+    """Render an article body with its citations and reference list, through pandoc.
 
     `references` maps citation keys to CSL-JSON items: the live library for drafts and
-    previews, the frozen snapshot for a revision.
+    previews, the frozen snapshot for a revision. Raises PandocError when the body cannot be
+    rendered within the limits.
     """
     style = style or settings.CITATION_STYLE
     body = normalize_newlines(body)
-    clusters = find_citations(body)
-    formatted = format_citations(clusters=clusters, references=references, style=style)
-    text, tokens, pattern = _substitute_citations(
-        body, clusters, formatted.cluster_html, superscript=style == "ama"
+    output = run_pandoc(
+        body, references=[for_citeproc(item) for item in references.values()], style=style
     )
-    html, toc = _markdown_to_html(text, tokens, pattern)
-    html = sanitize_html(_demote_headings(html))
+    root = _fragment(output.html)
+    refs = root.find(".//div[@id='refs']")
+    if refs is not None:
+        refs.getparent().remove(refs)
+    _narratives(root, references, style)
+    counts, unknown = _link_citations(root, body, style)
+    references_html, cited = _reference_list(refs, references, counts, style)
+    _demote_headings(root)
+    toc = _toc(root)
+    image_sources: list[str] = []
+    html = sanitize_html(_inner_html(root), image_sources=image_sources).strip()
     words = len(re.findall(r"\w+", unescape(re.sub(r"<[^>]+>", " ", html))))
     return RenderedArticle(
         html=html,
-        references_html=sanitize_html(formatted.bibliography_html),
-        toc=[entry for entry in toc if entry["level"] <= 3],
-        cited_keys=formatted.cited_keys,
-        unknown_keys=formatted.unknown,
+        references_html=sanitize_html(references_html),
+        toc=toc,
+        cited_keys=cited,
+        unknown_keys=tuple(unknown),
         word_count=words,
+        image_sources=tuple(image_sources),
     )
 
 
@@ -248,27 +411,39 @@ def library_for(body: str) -> dict[str, dict]:
     return {ref.key: ref.to_csl() for ref in references}
 
 
-_IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)")
+def _preview_notices(problems: list[str]) -> str:
+    items = "".join(f"<li>{problem}</li>" for problem in problems)
+    return (
+        '<div class="preview-errors" role="alert"><p><strong>Fix before submitting for '
+        f"review:</strong></p><ul>{items}</ul></div>"
+    )
 
 
 def markdownify_preview(text: str) -> str:
-    """django-markdownx's MARKDOWNX_MARKDOWNIFY_FUNCTION: the public renderer, plus notices."""
-    rendered = render_article(body=text, references=library_for(text))
-    notices = ""
+    """django-markdownx's MARKDOWNX_MARKDOWNIFY_FUNCTION: the public renderer, plus notices.
+
+    Everything that would block submission is listed above the preview, in the words the
+    submission would use.
+    """
+    from images.selectors import images_by_url  # late: markdownx loads this module early
+
+    try:
+        rendered = render_article(body=text, references=library_for(text))
+    except PandocError as error:
+        return _preview_notices([escape(str(error))])
     problems = [
-        f"<li>Unknown citation key “{escape(key)}” on line {line}.</li>"
+        f"Unknown citation key “{escape(key)}” on line {line}."
         for key, line in rendered.unknown_keys
     ]
-    if _IMAGE_WITHOUT_SOURCE.search(rendered.html):
-        problems.append(
-            "<li>Images from other websites are not shown: upload the picture instead.</li>"
-        )
-    if problems:
-        items = "".join(problems)
-        notices = (
-            '<div class="preview-errors" role="alert"><p><strong>Fix before submitting for '
-            f"review:</strong></p><ul>{items}</ul></div>"
-        )
+    stored = images_by_url(rendered.image_sources)
+    for src in dict.fromkeys(rendered.image_sources):
+        if src not in stored:
+            problems.append(
+                f"The image “{escape(src)}” is not a picture uploaded to this site, so it is "
+                "not shown: upload it in the editor (pictures from other websites could change "
+                "after review, and would tell another site who reads this page)."
+            )
+    notices = _preview_notices(problems) if problems else ""
     references = ""
     if rendered.references_html:
         references = (

@@ -2,8 +2,9 @@
 
 Editing a reference an article cites changes that article's content (invariant 2): its
 working hash moves away from the approved revision's, so the admin shows unreviewed
-changes and the next submission needs its own approval. The live revision is untouched:
-it keeps the reference entries exactly as approved.
+changes and the next submission needs its own approval, which whoever edited the reference
+may not give (articles.independence). The live revision is untouched: it keeps the
+reference entries exactly as approved.
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -11,7 +12,8 @@ from django.dispatch import receiver
 
 from references.models import Reference
 
-from .models import Article
+from .independence import record_contribution
+from .models import Article, ContributionKind
 from .snapshot import refresh_working_copy
 
 
@@ -25,6 +27,13 @@ def reference_saved(sender, instance: Reference, raw: bool = False, **kwargs) ->
     if raw:  # loading fixtures
         return
     for article in _articles_mentioning(instance):
+        # The reference's editor changed this article's content (see the module note).
+        record_contribution(
+            article=article,
+            user=instance.edited_by,
+            kind=ContributionKind.REFERENCE,
+            detail=instance.key,
+        )
         refresh_working_copy(article)
 
 

@@ -52,7 +52,7 @@ class CategorySitemap(CanonicalSitemap):
 
     def items(self):
         return Category.objects.filter(
-            pk__in=Article.objects.published().order_by().values("category_id")
+            pk__in=Article.objects.published().order_by().values("live_revision__category_id")
         ).order_by("name")
 
 

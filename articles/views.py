@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from . import jsonld
 from .models import Article, Category, Revision
@@ -88,9 +89,9 @@ def category_index(request: HttpRequest) -> HttpResponse:
     counts = dict(
         Article.objects.published()
         .order_by()
-        .values_list("category_id")
+        .values_list("live_revision__category_id")
         .annotate(n=Count("pk"))
-        .values_list("category_id", "n")
+        .values_list("live_revision__category_id", "n")
     )
     categories = [c for c in Category.objects.all() if counts.get(c.pk)]
     for category in categories:
@@ -104,7 +105,7 @@ def category_index(request: HttpRequest) -> HttpResponse:
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
-    page = paginate(request, published_list().filter(category=category))
+    page = paginate(request, published_list().filter(live_revision__category=category))
     return render(
         request,
         "articles/category_detail.html",
@@ -142,6 +143,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
+@xframe_options_sameorigin  # the physician's review page frames it, isolated from admin CSS
 def revision_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Any revision, at the public page's shape, for logged-in staff who may view revisions.
 
@@ -156,8 +158,7 @@ def revision_preview(request: HttpRequest, slug: str, number: int) -> HttpRespon
     revision = get_object_or_404(
         Revision.objects.select_related(
             "article",
-            "article__category",
-            "article__author",
+            "category",
             "approval",
             "approval__reviewer",
         ),
@@ -176,7 +177,7 @@ def _render_article(
     reviewer = review.reviewer if review is not None else None
     related = list(
         published_list()
-        .filter(category_id=article.category_id)
+        .filter(live_revision__category_id=revision.category_id)
         .exclude(pk=article.pk)[:RELATED_COUNT]
     )
     history = list(
@@ -208,7 +209,7 @@ def _render_article(
         "revision": revision,
         "review": review,
         "reviewer": reviewer,
-        "author_name": jsonld.author_display_name(article.author),
+        "author_name": revision.author_name,
         "published_at": published_at,
         "updated_at": updated_at,
         "show_updated": show_updated,

@@ -18,13 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
-from references.citations import find_citations, normalize_newlines
+from references.citations import normalize_newlines
 from reviewers.models import Decision, Review, Reviewer
 
-from . import notifications
-from .models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
-from .rendering import render_article
-from .snapshot import cited_library, content_hash, normalize_markdown, refresh_working_copy
+from . import independence, notifications
+from .expiry import approval_is_current
+from .models import Article, AuditAction, AuditEvent, ContributionKind, Revision, RevisionStatus
+from .rendering import PandocError
+from .snapshot import freeze, normalize_markdown, refresh_working_copy
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _notify(send, revision_id: int) -> None:
 def _audit(
     *, actor, action: str, article: Article, revision: Revision | None = None, comment: str = ""
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    return AuditEvent.objects.append(
         actor=actor,
         action=action,
         article=article,
@@ -99,17 +100,10 @@ def _locked_revision(revision: Revision) -> Revision:
     the transaction it waited for would look absent (and a second approval would pass).
     """
     Revision.objects.select_for_update().filter(pk=revision.pk).values_list("pk").get()
-    return Revision.objects.select_related("article__category", "approval").get(pk=revision.pk)
+    return Revision.objects.select_related("article", "category", "approval").get(pk=revision.pk)
 
 
-def approval_is_current(revision: Revision, *, now: datetime | None = None) -> bool:
-    """A valid approval of exactly this content, younger than the review interval."""
-    review = revision.approval
-    if review is None or review.decision != Decision.APPROVE:
-        return False
-    if review.revision_hash != revision.content_hash or review.revision_id != revision.pk:
-        return False
-    return review.due_at(revision.article.review_interval_days) > (now or timezone.now())
+__all__ = ["approval_is_current"]  # re-exported: callers ask the workflow, expiry decides
 
 
 # --- Writers -----------------------------------------------------------------------------
@@ -145,7 +139,7 @@ def save_working_copy(
             # belong to the workflow steps, and a form loaded earlier must not undo them.
             article.save(update_fields=[*ARTICLE_CONTENT_FIELDS, "version", "updated_at"])
         refresh_working_copy(article)
-        article.contributors.add(actor)
+        independence.record_contribution(article=article, user=actor, kind=ContributionKind.ARTICLE)
     return article
 
 
@@ -160,28 +154,15 @@ def submit_for_review(
             .select_related("category")
             .get(pk=article.pk)
         )
-        references, unknown = cited_library(article.body)
-        if unknown:
-            lines = {}
-            for cluster in find_citations(article.body):
-                for item in cluster.items:
-                    lines.setdefault(item.key, cluster.line)
-            raise WorkflowError(
-                "Cannot submit: "
-                + "; ".join(f"unknown citation key “{key}” on line {lines[key]}" for key in unknown)
-                + ". Import the reference or correct the key."
-            )
-        csl = [ref.to_csl() for ref in references]
-        digest = content_hash(
-            title=article.title,
-            summary=article.summary,
-            body=article.body,
-            references=csl,
-            hero_image=article.hero_image.name or "",
-            hero_image_alt=article.hero_image_alt,
-        )
+        # The style is frozen with the revision: what was approved is how it reads.
+        style = settings.CITATION_STYLE
+        try:
+            snapshot = freeze(article, style=style)
+        except PandocError as error:
+            raise WorkflowError(f"Cannot submit: {error}") from None
+        _refuse_unfreezable(article, snapshot)
         latest = article.revisions.order_by("-number").first()
-        if latest is not None and latest.content_hash == digest:
+        if latest is not None and latest.content_hash == snapshot.content_hash:
             if latest.status == RevisionStatus.PENDING:
                 raise WorkflowError(
                     f"Revision {latest.number} with this content is already waiting for review."
@@ -191,18 +172,18 @@ def submit_for_review(
                     f"Nothing changed since revision {latest.number}, which is already approved."
                 )
         superseded = list(article.revisions.select_for_update().filter(status__in=OPEN_STATUSES))
-        # The style is frozen with the revision: what was approved is how it reads.
-        style = settings.CITATION_STYLE
-        rendered = render_article(
-            body=article.body, references={c["id"]: c for c in csl}, style=style
-        )
+        rendered = snapshot.rendered
         revision = Revision.objects.create(
             article=article,
             number=(latest.number + 1) if latest else 1,
             title=article.title,
             summary=article.summary,
             body=article.body,
-            references_csl=csl,
+            category=article.category,
+            review_interval_days=snapshot.review_interval_days,
+            author_name=snapshot.author_name,
+            images=snapshot.images,
+            references_csl=snapshot.references_csl,
             hero_image=article.hero_image.name or "",
             hero_image_alt=article.hero_image_alt.strip(),
             rendered_html=rendered.html,
@@ -210,9 +191,12 @@ def submit_for_review(
             toc=rendered.toc,
             word_count=rendered.word_count,
             citation_style=style,
-            content_hash=digest,
+            content_hash=snapshot.content_hash,
             change_note=change_note.strip()[:500],
             created_by=actor,
+        )
+        revision.contributors.set(
+            independence.contributor_ids_for_submission(article, submitter=actor)
         )
         for old in superseded:
             old.status = RevisionStatus.SUPERSEDED
@@ -231,6 +215,26 @@ def submit_for_review(
         )
         _notify(notifications.revision_submitted, revision.pk)
     return revision
+
+
+def _refuse_unfreezable(article: Article, snapshot) -> None:
+    """Refuse a submission whose content the revision could not hold exactly."""
+    problems = []
+    problems += [
+        f"unknown citation key “{key}” on line {line}" for key, line in snapshot.unknown_keys
+    ]
+    problems += [
+        f"the image “{src}” is not a picture uploaded to this site (upload it in the editor)"
+        for src in snapshot.unresolved_images
+    ]
+    if snapshot.hero_unresolved:
+        problems.append(
+            f"the hero image “{article.hero_image.name}” is not in the site's image store "
+            "(upload it again)"
+        )
+    if problems:
+        hint = " Import the reference or correct the key." if snapshot.unknown_keys else ""
+        raise WorkflowError("Cannot submit: " + "; ".join(problems) + "." + hint)
 
 
 def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
@@ -265,16 +269,10 @@ def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") 
 
 
 def _reviewer_for(actor: AbstractBaseUser, revision: Revision) -> Reviewer:
-    _require(actor, "articles.review_article", "review articles")
-    reviewer = Reviewer.objects.active().filter(user=actor).first()
-    if reviewer is None:
-        raise WorkflowPermissionDenied(
-            "Only an active physician reviewer with a reviewer profile may decide on a revision."
-        )
-    wrote_it = actor.pk in (revision.created_by_id, revision.article.author_id)
-    if wrote_it or revision.article.contributors.filter(pk=actor.pk).exists():
-        raise WorkflowPermissionDenied("Nobody may review a revision they wrote or edited.")
-    return reviewer
+    refusal = independence.refusal_to_review(actor, revision)
+    if refusal is not None:
+        raise WorkflowPermissionDenied(refusal)
+    return independence.active_profile(actor)
 
 
 def _decidable(revision: Revision) -> None:
@@ -313,7 +311,12 @@ def _sign(
         reviewer_name=reviewer.display_name,
         reviewer_credentials=reviewer.credentials,
         reviewer_title=reviewer.title,
+        reviewer_certifications="\n".join(reviewer.certification_list()),
+        reviewer_specialties="\n".join(reviewer.specialty_list()),
+        reviewer_photo=reviewer.photo.name or "",
+        reviewer_photo_alt=reviewer.photo_alt,
         signed_by=actor,
+        signed_by_username=actor.get_username(),
         **extra,
     )
 
@@ -533,7 +536,7 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
                 continue  # another run has it, or it changed since we looked
             # Read after the lock, in a fresh statement (see _locked_revision).
             revision = Revision.objects.select_related(
-                "article__category", "approval", "scheduled_by"
+                "article", "category", "approval", "scheduled_by"
             ).get(pk=pk)
             try:
                 _check_publishable(revision, now)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class ReviewerQuerySet(models.QuerySet):
@@ -50,10 +53,10 @@ class Reviewer(models.Model):
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
 
     def certification_list(self) -> list[str]:
-        return [line.strip() for line in self.board_certifications.splitlines() if line.strip()]
+        return _lines(self.board_certifications)
 
     def specialty_list(self) -> list[str]:
-        return [line.strip() for line in self.specialties.splitlines() if line.strip()]
+        return _lines(self.specialties)
 
 
 class Decision(models.TextChoices):
@@ -91,6 +94,13 @@ class Review(models.Model):
     reviewer_name = models.CharField(max_length=200)
     reviewer_credentials = models.CharField(max_length=100)
     reviewer_title = models.CharField(max_length=200, blank=True)
+    reviewer_certifications = models.TextField(blank=True, help_text="One per line, as signed.")
+    reviewer_specialties = models.TextField(blank=True, help_text="One per line, as signed.")
+    # The photo's stored name: content-addressed, so the picture cannot change later.
+    reviewer_photo = models.CharField(max_length=255, blank=True)
+    reviewer_photo_alt = models.CharField(max_length=300, blank=True)
+    # The signing account's username at the time, for the record.
+    signed_by_username = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ReviewQuerySet.as_manager()
@@ -115,6 +125,12 @@ class Review(models.Model):
     def byline_name(self) -> str:
         return f"{self.reviewer_name}, {self.reviewer_credentials}"
 
-    def due_at(self, interval_days: int) -> datetime:
-        """When a re-review is due under the review interval in force now."""
-        return self.created_at + timedelta(days=interval_days)
+    def certification_list(self) -> list[str]:
+        return _lines(self.reviewer_certifications)
+
+    def specialty_list(self) -> list[str]:
+        return _lines(self.reviewer_specialties)
+
+    @property
+    def photo_url(self) -> str:
+        return default_storage.url(self.reviewer_photo) if self.reviewer_photo else ""

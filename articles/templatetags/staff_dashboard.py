@@ -2,7 +2,8 @@
 
 from django import template
 
-from articles.admin import waiting_for_review
+from articles.audit_chain import last_verification
+from articles.independence import awaiting_decision_by
 from articles.models import Revision, RevisionStatus
 from articles.overdue import overdue_articles
 from articles.workflow import SCHEDULABLE_STATUSES
@@ -15,7 +16,7 @@ def staff_dashboard(context):
     user = context["request"].user
     queue = []
     if user.has_perm("articles.review_article"):
-        queue = list(waiting_for_review(user).select_related("article", "created_by")[:20])
+        queue = list(awaiting_decision_by(user).select_related("article", "created_by")[:20])
     scheduled = []
     if user.has_perm("articles.publish_article"):
         scheduled = list(
@@ -36,4 +37,6 @@ def staff_dashboard(context):
         "scheduled": scheduled,
         "approved": approved,
         "can_review": user.has_perm("articles.review_article"),
+        "audit_check": last_verification() if user.has_perm("articles.view_auditevent") else None,
+        "show_audit_check": user.has_perm("articles.view_auditevent"),
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
 from articles import workflow
@@ -273,3 +274,44 @@ def approve_data(revision: Revision, **changes) -> dict:
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def admin_form_data(response, **changes) -> dict:
+    """The POST a browser sends from any loaded admin add/change page: each field's current
+    value as the page shows it (lists for multiple choices, split date and time parts)."""
+    form = response.context["adminform"].form
+    data: dict = {}
+    for name, bound in form.fields.items():
+        if getattr(bound, "disabled", False):
+            continue
+        value = form[name].value()
+        widget = bound.widget
+        if (
+            isinstance(value, FieldFile)
+            or value is None
+            and getattr(widget, "input_type", "") == "file"
+        ):
+            continue  # a browser sends nothing for a file input left alone
+        if hasattr(widget, "widgets") and isinstance(value, (list, tuple)):
+            for index, part in enumerate(value):
+                data[f"{name}_{index}"] = "" if part is None else part
+            continue
+        if hasattr(widget, "widgets"):
+            parts = widget.decompress(value)
+            for index, part in enumerate(parts):
+                data[f"{name}_{index}"] = "" if part is None else str(part)
+            continue
+        if isinstance(value, (list, tuple)):
+            data[name] = [str(item) for item in value]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is None:
+            data[name] = ""
+        else:
+            data[name] = value
+    data.update(hidden_inputs(response.content.decode()))
+    data.pop("csrfmiddlewaretoken", None)
+    data["_save"] = "Save"
+    data.update(changes)
+    return data

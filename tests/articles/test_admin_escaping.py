@@ -27,14 +27,16 @@ IMG = '<img src=x onerror="alert(1)">'
 
 
 @pytest.fixture
-def hostile():
+def hostile(stored_picture):
     """A pending revision whose every text field carries markup."""
     author = writer()
+    # A body image must be one the site stores; its event handler is still hostile.
+    own_image = f'<img src="{stored_picture().url}" onerror="alert(1)">'
     article = make_article(
         author,
         title=f"Title {SCRIPT}",
         summary=f"Summary {IMG}",
-        body=f"Body {SCRIPT}\n\n{IMG}\n\n[Click](javascript:alert(1))\n",
+        body=f"Body {SCRIPT}\n\n{own_image}\n\n[Click](javascript:alert(1))\n",
         category=make_category(name=f"Cat {SCRIPT}"),
     )
     revision = workflow.submit_for_review(
@@ -59,6 +61,7 @@ def test_review_page_shows_hostile_text_inert(client, hostile):
     html = response.content.decode()
     assert_inert(html)
     assert "&lt;script&gt;" in html  # shown, as text
+    assert_inert(client.get(revision.preview_url()).content.decode())  # the framed page
 
 
 def test_reviewer_comment_and_conflict_of_interest_are_inert_on_the_review_page(client, hostile):

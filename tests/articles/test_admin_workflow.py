@@ -175,9 +175,20 @@ def test_full_sign_off_through_the_admin(client, library):
     assert page.status_code == 200
     html = page.content.decode()
     assert "As the public will see it" in html
-    assert "Emotional intimacy is the foundation of satisfaction" in html
-    assert 'href="#ref-parker2019"' in html
-    assert 'id="ref-rauer2015"' in html
+    # The revision itself is in a sandboxed frame of the staff preview, in the public
+    # page's own layout, out of reach of the admin's stylesheet.
+    frame = re.search(
+        r'<iframe class="public-frame" src="([^"]+)" sandbox="allow-same-origin"', html
+    )
+    assert frame and frame.group(1) == revision.preview_url()
+    framed = client.get(frame.group(1))
+    assert framed["X-Frame-Options"] == "SAMEORIGIN"
+    framed_html = framed.content.decode()
+    assert "Emotional intimacy is the foundation of satisfaction" in framed_html
+    assert 'href="#ref-parker2019"' in framed_html
+    assert 'id="ref-rauer2015"' in framed_html
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', framed_html)
+    assert sheets and all(sheet.endswith("css/site.css") for sheet in sheets)
     assert 'class="review-diff"' in html
     assert "No approved revision to compare with" in html
     assert "<ins>" in html

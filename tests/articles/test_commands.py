@@ -202,9 +202,12 @@ def test_review_overdue_uses_the_category_interval_over_the_site_default(setting
     settings.REVIEW_INTERVAL_DAYS = 365
     fast = make_category(review_interval_days=1)
     slow = story("live")
-    short = story("approved")
+    short = story("draft")
+    # The category is reviewed content: it must be in the revision the physician approves.
     Article.objects.filter(pk=short.article.pk).update(category=fast)
-    workflow.publish(revision=short.revision, actor=short.editor)
+    revision = submit(fresh(short.article))
+    approve(revision, short.physician)
+    workflow.publish(revision=revision, actor=short.editor)
     # Not overdue today under either interval.
     out, _ = run("review_overdue")
     assert "No article is overdue" in out

@@ -132,7 +132,7 @@ def test_article_page_renders_nothing_a_revision_stores(client, site, monkeypatc
         raise AssertionError("the public page must not render Markdown or citations")
 
     monkeypatch.setattr("articles.rendering.render_article", refuse)
-    monkeypatch.setattr("references.formatting.format_citations", refuse)
+    monkeypatch.setattr("articles.rendering.run_pandoc", refuse)
     monkeypatch.setattr("markdown.Markdown.convert", refuse)
     for url in _pages(site).values():
         assert client.get(url).status_code == 200, url

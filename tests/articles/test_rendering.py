@@ -14,7 +14,6 @@ import lxml.html
 import pytest
 
 from articles.rendering import markdownify_preview, render_article, sanitize_html
-from references import formatting
 
 STYLES = ("apa", "ama")
 
@@ -136,7 +135,8 @@ HOSTILE_BODIES = [
     ),
     ('<p title="x" onmouseover="alert(1)">Hover</p>', "onmouseover", ["Hover"]),
     ("Ref [x][evil]\n\n[evil]: javascript:alert(1)", "alert", ["Ref"]),
-    ("Auto <javascript:alert(1)> end", "javascript:", ["Auto", "end"]),
+    # pandoc makes it a link; nh3 drops the href, the words stay as harmless text.
+    ("Auto <javascript:alert(1)> end", 'href="javascript', ["Auto", "end"]),
     ("Comment <!-- <script>alert(1)</script> --> end", "alert", ["Comment", "end"]),
     (
         "<details open ontoggle=alert(1)><summary>More</summary>Body</details>",
@@ -202,7 +202,7 @@ def test_images_from_other_sites_lose_their_source(source):
 @pytest.mark.django_db
 def test_the_preview_says_why_a_foreign_image_is_missing():
     html = markdownify_preview("![A room](https://tracker.example/pixel.png)")
-    assert "Images from other websites are not shown" in html
+    assert "is not a picture uploaded to this site, so it is not shown" in html
 
 
 def test_sanitize_html_on_its_own():
@@ -432,37 +432,6 @@ def long_document(paragraphs: int = 60, edit: str = "") -> tuple[str, dict]:
             f"; also @src{(n + 3) % 30}.{edit if n == paragraphs // 2 else ''}\n"
         )
     return "\n".join(lines), references
-
-
-@pytest.mark.parametrize("style", STYLES)
-def test_second_render_of_an_edited_long_document_reuses_the_cache(style):
-    body, references = long_document()
-    first = render_article(body=body, references=references, style=style)
-
-    before = formatting._in_text.cache_info()
-    entries_before = formatting._entry.cache_info()
-    edited, _ = long_document(edit=" A sentence typed just now.")
-    second = render_article(body=edited, references=references, style=style)
-    after = formatting._in_text.cache_info()
-    entries_after = formatting._entry.cache_info()
-
-    assert "A sentence typed just now." in second.html
-    assert second.references_html == first.references_html
-    if style == "apa":  # AMA in-text numbers do not go through citeproc
-        assert after.hits > before.hits
-        assert after.misses == before.misses
-    assert entries_after.hits >= entries_before.hits + 30
-    assert entries_after.misses == entries_before.misses
-
-
-def test_a_new_locator_formats_only_that_citation():
-    body, references = long_document()
-    render_article(body=body, references=references, style="apa")
-    before = formatting._in_text.cache_info()
-    render_article(body=body + "\n\nOne more [@src1, p. 9999].", references=references, style="apa")
-    after = formatting._in_text.cache_info()
-    assert after.misses == before.misses + 1
-    assert after.hits > before.hits
 
 
 def test_ama_superscripts_sit_after_the_word_and_outside_periods_and_commas():

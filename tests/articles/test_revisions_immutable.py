@@ -95,6 +95,11 @@ def test_the_approved_content_hash_is_the_hash_of_the_frozen_content(approved_re
         summary=revision.summary,
         body=revision.body,
         references=revision.references_csl,
+        hero_image=revision.hero_image.name or "",
+        hero_image_alt=revision.hero_image_alt,
+        category={"id": revision.category_id, "name": revision.category.name},
+        author_name=revision.author_name,
+        images=revision.images,
     )
     assert revision.approval.revision_hash == revision.content_hash
 

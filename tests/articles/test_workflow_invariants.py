@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, AuditAction, AuditEvent, RevisionStatus
+from articles.models import Article, AuditAction, AuditEvent, Category, RevisionStatus
 from articles.workflow import WorkflowError, approval_is_current
 from reviewers.models import Review
 from tests.articles.workflow_fixtures import (
@@ -22,7 +22,6 @@ from tests.articles.workflow_fixtures import (
     db_state,
     edit,
     fresh,
-    make_category,
     make_user,
     physician,
     submit,
@@ -217,12 +216,11 @@ def test_an_expired_approval_cannot_be_published_or_scheduled(step):
 
 
 def test_a_category_with_a_short_interval_expires_its_approvals():
-    category = make_category(review_interval_days=1)
     scenario = build("approved")
-    article = scenario.article
-    article.category = category
-    article.save(update_fields=["category"])
+    # Shortening the interval of the revision's own category applies at once.
+    Category.objects.filter(pk=scenario.target.category_id).update(review_interval_days=1)
     signed = scenario.target.approval.created_at
+    assert approval_is_current(fresh(scenario.target), now=signed + timedelta(hours=23))
     assert not approval_is_current(fresh(scenario.target), now=signed + timedelta(days=2))
 
 

@@ -97,11 +97,19 @@ def test_write_review_publish_and_follow_a_citation(browser, page, shot, demo_si
     diff.locator("summary").click()
     expect(diff).to_have_attribute("open", "")
     expect(diff.locator("pre.diff").first).to_contain_text("[@parker2019]")
-    rendered = page.locator(".public-preview")
+    # The revision in the public layout, inside a sandboxed frame no admin style reaches.
+    rendered = page.frame_locator("iframe.public-frame")
     expect(rendered.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(rendered.get_by_role("heading", name=HEADING)).to_be_visible()
-    expect(rendered).to_contain_text(IN_TEXT)
+    expect(rendered.locator(".article-body")).to_contain_text(IN_TEXT)
     expect(rendered.locator("#ref-parker2019")).to_contain_text("Parker")
+    frame = page.locator("iframe.public-frame")
+    wide = frame.bounding_box()["width"]
+    page.get_by_label("Phone width (390 px)").check()
+    expect(frame).to_have_css("width", "390px")
+    assert wide > 390
+    shot(page, "reviewer-review-page-phone")
+    page.get_by_label("Desktop width").check()
     shot(page, "reviewer-review-page")
 
     approve_form = page.locator("form.approve-form")

@@ -1,0 +1,73 @@
+-- Runs inside pandoc before citeproc: nothing the writer typed may carry id, class or
+-- style onto the page (they could target the page's or the admin's stylesheets), and
+-- heading ids get the prefix that keeps them apart from the page's own ids.
+-- Raw HTML keeps only the attributes in KEEP, whose values nh3 checks again afterwards.
+
+local KEEP = {
+  href = true, src = true, alt = true, title = true, lang = true, width = true,
+  height = true, colspan = true, rowspan = true, scope = true, start = true,
+  reversed = true, value = true, align = true,
+}
+
+local function bare(el)
+  el.attr = pandoc.Attr()
+  return el
+end
+
+local function clean_tag(tag)
+  if tag:sub(1, 4) == "<!--" then
+    return ""
+  end
+  local closing, name, rest = tag:match("^<%s*(/?)%s*([%w]+)(.-)>$")
+  if not name then
+    return ""  -- a declaration or processing instruction: dropped
+  end
+  if closing == "/" then
+    return "</" .. name .. ">"
+  end
+  local kept = {}
+  for attr, quote, value in rest:gmatch('([%w_:%-]+)%s*=%s*(["\'])(.-)%2') do
+    if KEEP[attr:lower()] then
+      -- The value is HTML already (entities and all): only what could end the attribute or
+      -- open a tag is escaped. nh3 decodes and checks it again (javascript: URLs).
+      value = value:gsub('"', "&quot;"):gsub("<", "&lt;")
+      kept[#kept + 1] = " " .. attr:lower() .. '="' .. value .. '"'
+    end
+  end
+  local self_closing = rest:match("/%s*$") and " /" or ""
+  return "<" .. name .. table.concat(kept) .. self_closing .. ">"
+end
+
+local function clean_raw(el)
+  if el.format ~= "html" and el.format ~= "html5" then
+    return {}  -- raw LaTeX and other formats never reach a web page
+  end
+  el.text = el.text:gsub("<!%-%-.-%-%->", ""):gsub("<[^>]*>", clean_tag)
+  return el
+end
+
+-- Marks narrative citations (`@key says`), which numeric styles print as a bare number:
+-- the renderer puts the authors' names before it. Made here, after the writer's spans
+-- were stripped, so a writer cannot forge the mark.
+function Cite(el)
+  if el.citations[1].mode == "AuthorInText" then
+    return pandoc.Span({el}, pandoc.Attr("", {"x-narrative"}))
+  end
+end
+
+function Header(el)
+  local id = el.identifier
+  el.attr = pandoc.Attr(id ~= "" and ("section-" .. id) or "")
+  return el
+end
+
+Div = bare
+Span = bare
+Code = bare
+CodeBlock = bare
+Link = bare
+Image = bare
+Table = bare
+Figure = bare
+RawInline = clean_raw
+RawBlock = clean_raw
