@@ -256,13 +256,17 @@ def _narratives(root, references: Mapping[str, Mapping], style: str) -> None:
         _unwrap(marker)
 
 
-def _link_citations(root, body: str, style: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
+def _link_citations(
+    root, body: str, style: str, known: set[str]
+) -> tuple[dict[str, int], list[tuple[str, int]]]:
     """Give each in-text citation its class and a numbered id for the entry's back-links;
     mark unknown keys with the line they are on. Returns (citations per key, unknown)."""
     counts: dict[str, int] = {}
     unknown: list[tuple[str, int]] = []
     for cluster in list(root.iterfind(".//span[@class='citation']")):
+        linked: set[str] = set()
         for link in cluster.iterfind(".//a[@role='doc-biblioref']"):
+            linked.add((link.get("href") or "")[len("#ref-") :])
             key = (link.get("href") or "")[len("#ref-") :]
             if link.find("strong") is not None and (link.text_content() or "").endswith("?"):
                 line = _line_of(body, key)
@@ -280,6 +284,16 @@ def _link_citations(root, body: str, style: str) -> tuple[dict[str, int], list[t
             link.set("class", "citation")
             link.set("href", href)
             link.set("id", f"cite-{key}-{counts[key]}")
+        # A collapsed AMA range (1–4) links only its ends: the numbers inside still need a
+        # target for their reference's back-links.
+        inside = cluster.find(".//sup") if style == "ama" else cluster
+        for key in (cluster.get("data-cites") or "").split():
+            if key in known and key not in linked and inside is not None:
+                counts[key] = counts.get(key, 0) + 1
+                linked.add(key)
+                anchor = lxml.html.Element("span")
+                anchor.set("id", f"cite-{key}-{counts[key]}")
+                inside.insert(0, anchor)
         if style == "ama":
             for sup in cluster.iterfind(".//sup"):
                 sup.set("class", "citation-group")
@@ -385,7 +399,7 @@ def render_article(
     if refs is not None:
         refs.getparent().remove(refs)
     _narratives(root, references, style)
-    counts, unknown = _link_citations(root, body, style)
+    counts, unknown = _link_citations(root, body, style, set(references))
     references_html, cited = _reference_list(refs, references, counts, style)
     _demote_headings(root)
     toc = _toc(root)

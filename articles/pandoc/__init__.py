@@ -24,9 +24,14 @@ import pypandoc
 
 # A long health article is 5,000 words; 200,000 characters is ten of them.
 MAX_BODY_CHARS = 200_000
-TIMEOUT_SECONDS = 5.0
+TIMEOUT_SECONDS = 3.0
 # Markdown nesting deeper than this is refused before pandoc sees it (lists and quotes).
 MAX_NESTING = 40
+# Inputs on which pandoc's parser backtracks for seconds: thousands of unclosed brackets,
+# or one markup character repeated thousands of times. No article needs either.
+MAX_UNCLOSED_BRACKETS = 300
+MAX_MARKUP_RUN = 300
+_MARKUP_RUN = re.compile(r"([\[\]`*_~(<>{}|\\])\1{" + str(MAX_MARKUP_RUN) + ",}")
 
 STYLES = {
     "apa": "apa.csl",
@@ -88,6 +93,20 @@ def check_limits(body: str) -> None:
             f"Lists or quotes are nested {depth} levels deep; the limit is {MAX_NESTING}. "
             "Flatten them."
         )
+    run = _MARKUP_RUN.search(body)
+    if run:
+        line = body.count("\n", 0, run.start()) + 1
+        raise PandocError(
+            f"Line {line} repeats “{run.group(1)}” more than {MAX_MARKUP_RUN} times in a row; "
+            "shorten the run."
+        )
+    for opening, closing in ("[]", "()", "<>", "{}"):
+        unclosed = body.count(opening) - body.count(closing)
+        if unclosed > MAX_UNCLOSED_BRACKETS:
+            raise PandocError(
+                f"The text opens {unclosed} more “{opening}” than it closes (the limit is "
+                f"{MAX_UNCLOSED_BRACKETS}); close them or remove the extra ones."
+            )
 
 
 def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
