@@ -5,6 +5,13 @@ changes the state, writes an append-only AuditEvent and queues its e-mail on com
 The admin, the management commands and the tests call these functions; none of them
 re-implements a rule. A refused step raises WorkflowError (or its permission subclass,
 which is also Django's PermissionDenied) and changes nothing.
+
+One lock order for every step, so no two steps can wait on each other (a deadlock):
+  1. the article's row,
+  2. then its revision rows,
+  3. then the audit chain (an advisory lock taken when the event is written, last).
+`_lock_article_then_revision` is how a step on a revision takes 1 and 2; `submit`,
+`save_working_copy` and `unpublish` start from the article.
 """
 
 from __future__ import annotations
@@ -92,13 +99,15 @@ def _audit(
     )
 
 
-def _locked_revision(revision: Revision) -> Revision:
-    """Lock the revision's row, then read it and its approval as they are now.
+def _lock_article_then_revision(revision: Revision) -> Revision:
+    """Lock the article's row, then the revision's, then read them as they are now.
 
-    Two statements on purpose: a statement that waited for the lock sees the locked row's
-    new version but joined rows from its own, older snapshot, so an approval committed by
-    the transaction it waited for would look absent (and a second approval would pass).
+    Separate statements on purpose: a statement that waited for a lock sees the locked
+    row's new version but joined rows from its own, older snapshot, so an approval committed
+    by the transaction it waited for would look absent (and a second approval would pass).
     """
+    article_id = Revision.objects.filter(pk=revision.pk).values_list("article_id", flat=True).get()
+    Article.objects.select_for_update().filter(pk=article_id).values_list("pk").get()
     Revision.objects.select_for_update().filter(pk=revision.pk).values_list("pk").get()
     return Revision.objects.select_related("article", "category", "approval").get(pk=revision.pk)
 
@@ -240,7 +249,7 @@ def _refuse_unfreezable(article: Article, snapshot) -> None:
 def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
     """Take a submission back before a physician decides on it."""
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         wrote_it = actor.pk in (revision.created_by_id, revision.article.author_id)
         if not (wrote_it and actor.has_perm("articles.submit_article")) and not actor.has_perm(
             "articles.publish_article"
@@ -333,7 +342,7 @@ def approve(
 ) -> Review:
     """Sign off exactly the revision the reviewer read (identified by its content hash)."""
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         reviewer = _reviewer_for(actor, revision)
         if seen_hash != revision.content_hash:
             raise WorkflowError(
@@ -374,7 +383,7 @@ def approve(
 def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Review:
     """Send a submission back to its writer with the reviewer's comments."""
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         reviewer = _reviewer_for(actor, revision)
         if not comment.strip():
             raise WorkflowError("Say what needs to change: a comment is required.")
@@ -452,7 +461,7 @@ def publish(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -
     _require(actor, "articles.publish_article", "publish articles")
     now = timezone.now()
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         _check_publishable(revision, now)
         _make_live(revision, actor=actor, now=now, comment=comment)
     return revision
@@ -463,7 +472,7 @@ def schedule(*, revision: Revision, actor: AbstractBaseUser, publish_at: datetim
     _require(actor, "articles.publish_article", "schedule articles")
     now = timezone.now()
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         if publish_at <= now:
             raise WorkflowError("Choose a time in the future, or publish now.")
         _check_publishable(revision, now)
@@ -483,7 +492,7 @@ def schedule(*, revision: Revision, actor: AbstractBaseUser, publish_at: datetim
 def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     _require(actor, "articles.publish_article", "change schedules")
     with transaction.atomic():
-        revision = _locked_revision(revision)
+        revision = _lock_article_then_revision(revision)
         if revision.publish_at is None or revision.status not in SCHEDULABLE_STATUSES:
             raise WorkflowError(f"Revision {revision.number} is not scheduled.")
         revision.publish_at = None
@@ -501,7 +510,7 @@ def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -
         article = Article.objects.select_for_update().get(pk=article.pk)
         if article.live_revision_id is None:
             raise WorkflowError("This article is not published.")
-        revision = Revision.objects.get(pk=article.live_revision_id)
+        revision = Revision.objects.select_for_update().get(pk=article.live_revision_id)
         article.live_revision = None
         article.save(update_fields=["live_revision"])
         _audit(
@@ -516,7 +525,7 @@ def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -
 
 def publish_due(*, now: datetime | None = None) -> list[Revision]:
     """Publish every scheduled revision whose time has come. Safe to run concurrently:
-    each revision is locked (skipping ones another run holds) and re-checked."""
+    each article and revision is locked, then re-checked."""
     now = now or timezone.now()
     published: list[Revision] = []
     due_ids = list(
@@ -526,15 +535,19 @@ def publish_due(*, now: datetime | None = None) -> list[Revision]:
     )
     for pk in due_ids:
         with transaction.atomic():
+            # The lock order of every step: article first (waiting for another run that
+            # holds it), then the revision, re-checked now that nothing can change it.
+            article_id = Revision.objects.filter(pk=pk).values_list("article_id", flat=True).get()
+            Article.objects.select_for_update().filter(pk=article_id).values_list("pk").get()
             claimed = (
-                Revision.objects.select_for_update(skip_locked=True)
+                Revision.objects.select_for_update()
                 .filter(pk=pk, status__in=SCHEDULABLE_STATUSES, publish_at__lte=now)
                 .values_list("pk", flat=True)
                 .first()
             )
             if claimed is None:
-                continue  # another run has it, or it changed since we looked
-            # Read after the lock, in a fresh statement (see _locked_revision).
+                continue  # another run published it, or it changed since we looked
+            # Read after the lock, in a fresh statement (see _lock_article_then_revision).
             revision = Revision.objects.select_related(
                 "article", "category", "approval", "scheduled_by"
             ).get(pk=pk)

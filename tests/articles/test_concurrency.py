@@ -99,3 +99,61 @@ def test_two_physicians_approving_together_make_one_approval():
     assert "already approved" in str(refusals[0])
     assert Review.objects.filter(revision=scenario.target).count() == 1
     assert fresh(scenario.target).approval_id == reviews[0].pk
+
+
+ROUNDS = 20
+
+
+def _no_crash(outcomes) -> None:
+    """Each step either happened or was refused with a message; none died on a deadlock."""
+    for outcome in outcomes:
+        assert not isinstance(outcome, Exception) or isinstance(outcome, workflow.WorkflowError), (
+            repr(outcome)
+        )
+
+
+def test_publish_and_submit_at_once_never_deadlock():
+    """An editor publishes an approved revision while the writer submits the next one."""
+    from tests.articles.workflow_fixtures import edit
+
+    for _ in range(ROUNDS):
+        scenario = build("approved")
+        edited = edit(scenario.article)
+        outcomes = run_together(
+            lambda s=scenario: workflow.publish(revision=s.target, actor=s.cast.editor),
+            lambda s=scenario, a=edited: workflow.submit_for_review(
+                article=a, actor=s.cast.author, change_note="Next version."
+            ),
+        )
+        _no_crash(outcomes)
+        # Whichever took the article first decides: published, or superseded by the new
+        # submission and then refused with a message. Never both, never a crash.
+        published = not isinstance(outcomes[0], Exception)
+        live = fresh(scenario.article).live_revision_id
+        assert live == (scenario.target.pk if published else None)
+
+
+def test_approve_and_unpublish_at_once_never_deadlock():
+    """A physician approves the next revision while an editor takes the article down."""
+    from tests.articles.workflow_fixtures import edit, submit
+
+    for _ in range(ROUNDS):
+        scenario = build("approved")
+        workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+        pending = submit(edit(scenario.article))
+        doctor = physician()
+        outcomes = run_together(
+            lambda p=pending, d=doctor: workflow.approve(
+                revision=p,
+                actor=d,
+                password=PASSWORD,
+                attestation_accepted=True,
+                seen_hash=p.content_hash,
+            ),
+            lambda s=scenario: workflow.unpublish(
+                article=s.article, actor=s.cast.editor, comment="Pause."
+            ),
+        )
+        _no_crash(outcomes)
+        assert fresh(scenario.article).live_revision_id is None
+        assert fresh(pending).approval_id is not None
