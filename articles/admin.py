@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from markdownx.admin import MarkdownxModelAdmin
 
 from clinic_site.admin_mixins import RecordAdmin
+from clinic_site.text import CleanTextAdminMixin
 from reviewers.models import Review
 
 from . import independence, workflow
@@ -37,7 +38,7 @@ from .overdue import overdue_articles, review_due_at
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CleanTextAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "review_interval_days"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
@@ -85,7 +86,7 @@ def _revision_state(revision: Revision | None) -> str:
 
 
 @admin.register(Article)
-class ArticleAdmin(MarkdownxModelAdmin):
+class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
     # MarkdownxModelAdmin puts the editor with live preview on the body field.
     form = ArticleAdminForm
     list_display = ["title", "category", "author", "state", "live", "review_due", "updated_at"]

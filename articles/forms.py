@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from clinic_site.text import CleanCharField
 from images.forms import StoredImageFormMixin, UploadedPictureField
 
 from .models import Article
@@ -44,7 +45,7 @@ class ArticleAdminForm(StoredImageFormMixin, forms.ModelForm):
 
 
 class SubmitForm(forms.Form):
-    change_note = forms.CharField(
+    change_note = CleanCharField(
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -55,13 +56,13 @@ class SubmitForm(forms.Form):
 class ApproveForm(forms.Form):
     seen_hash = forms.CharField(widget=forms.HiddenInput)
     attestation = forms.BooleanField(required=False, label=ATTESTATION_TEXT)
-    conflict_of_interest = forms.CharField(
+    conflict_of_interest = CleanCharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Conflicts of interest",
         help_text="Declare any; leave empty when there are none.",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = CleanCharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         label="Your password",
@@ -70,9 +71,7 @@ class ApproveForm(forms.Form):
 
 
 class RequestChangesForm(forms.Form):
-    comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), label="What needs to change"
-    )
+    comment = CleanCharField(widget=forms.Textarea(attrs={"rows": 4}), label="What needs to change")
 
 
 class ScheduleForm(forms.Form):
@@ -90,4 +89,4 @@ class ScheduleForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = CleanCharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

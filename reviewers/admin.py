@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from clinic_site.admin_mixins import RecordAdmin
+from clinic_site.text import CleanTextAdminMixin
 from images.forms import StoredImageFormMixin, UploadedPictureField
 
 from .models import Review, Reviewer
@@ -21,7 +22,7 @@ class ReviewerAdminForm(StoredImageFormMixin, forms.ModelForm):
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(admin.ModelAdmin):
+class ReviewerAdmin(CleanTextAdminMixin, admin.ModelAdmin):
     form = ReviewerAdminForm
     list_display = ["display_name", "credentials", "title", "active"]
     list_filter = ["active"]
