@@ -6,7 +6,10 @@ nothing in this module changes workflow state itself.
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.contrib import admin, messages
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -431,19 +434,38 @@ class RevisionAdmin(RecordAdmin):
         )
 
     def approve_view(self, request, pk):
+        # The approval password is a password like the login's: the same lock-out counts
+        # its failures (django-axes), per account and per address.
+        credentials = {"username": request.user.get_username()}
+        if AxesProxyHandler.is_locked(request, credentials):
+            revision = get_object_or_404(Revision, pk=pk)
+            workflow.record_refused_approval(
+                revision=revision,
+                actor=request.user,
+                reason="Too many wrong passwords: approving is paused for this account.",
+            )
+            return get_lockout_response(request, credentials=credentials)
+
+        def run(revision, data):
+            try:
+                return workflow.approve(
+                    revision=revision,
+                    actor=request.user,
+                    password=data["password"],
+                    attestation_accepted=data["attestation"],
+                    seen_hash=data["seen_hash"],
+                    conflict_of_interest=data["conflict_of_interest"],
+                    comment=data["comment"],
+                )
+            except workflow.WrongPasswordError:
+                user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+                raise
+
         return self._revision_step(
             request,
             pk,
             form_class=ApproveForm,
-            run=lambda revision, data: workflow.approve(
-                revision=revision,
-                actor=request.user,
-                password=data["password"],
-                attestation_accepted=data["attestation"],
-                seen_hash=data["seen_hash"],
-                conflict_of_interest=data["conflict_of_interest"],
-                comment=data["comment"],
-            ),
+            run=run,
             success="You approved revision {number}.",
         )
 

@@ -267,6 +267,7 @@ class AuditAction(models.TextChoices):
     SUBMITTED = "submitted", "Submitted for review"
     WITHDRAWN = "withdrawn", "Submission withdrawn"
     APPROVED = "approved", "Approved"
+    APPROVAL_REFUSED = "approval_refused", "Approval attempt refused"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     PUBLISHED = "published", "Published"
     SCHEDULED = "scheduled", "Scheduled"

@@ -50,6 +50,10 @@ class WorkflowPermissionDenied(WorkflowError, PermissionDenied):
     """The actor lacks the permission or role for this step."""
 
 
+class WrongPasswordError(WorkflowError):
+    """The approving physician's password was not correct (throttled by the caller)."""
+
+
 class StaleEditError(WorkflowError):
     """Someone else saved the article since this form was loaded."""
 
@@ -340,7 +344,49 @@ def approve(
     conflict_of_interest: str = "",
     comment: str = "",
 ) -> Review:
-    """Sign off exactly the revision the reviewer read (identified by its content hash)."""
+    """Sign off exactly the revision the reviewer read (identified by its content hash).
+
+    A refused attempt changes nothing but the audit trail: every refusal is recorded there,
+    so repeated guessing of a physician's password shows.
+    """
+    try:
+        return _approve(
+            revision=revision,
+            actor=actor,
+            password=password,
+            attestation_accepted=attestation_accepted,
+            seen_hash=seen_hash,
+            conflict_of_interest=conflict_of_interest,
+            comment=comment,
+        )
+    except WorkflowError as refusal:
+        record_refused_approval(revision=revision, actor=actor, reason=str(refusal))
+        raise
+
+
+def record_refused_approval(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> None:
+    """An approval attempt that was refused, as an audit event of its own transaction."""
+    with transaction.atomic():
+        revision = Revision.objects.select_related("article").get(pk=revision.pk)
+        _audit(
+            actor=actor if actor.pk else None,
+            action=AuditAction.APPROVAL_REFUSED,
+            article=revision.article,
+            revision=revision,
+            comment=reason,
+        )
+
+
+def _approve(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    password: str,
+    attestation_accepted: bool,
+    seen_hash: str,
+    conflict_of_interest: str = "",
+    comment: str = "",
+) -> Review:
     with transaction.atomic():
         revision = _lock_article_then_revision(revision)
         reviewer = _reviewer_for(actor, revision)
@@ -352,7 +398,9 @@ def approve(
         if not attestation_accepted:
             raise WorkflowError("Approval needs the attestation to be accepted.")
         if not actor.check_password(password):
-            raise WorkflowError("Your password was not correct; the revision was not approved.")
+            raise WrongPasswordError(
+                "Your password was not correct; the revision was not approved."
+            )
         review = _sign(
             revision=revision,
             reviewer=reviewer,

@@ -5,7 +5,9 @@ default) the site refuses to start without a SECRET_KEY, and the HTTPS hardening
 `manage.py check --deploy` asks for is on.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "references",
     "reviewers",
     "articles",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clinic_site.headers.PermissionsPolicyMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic_site.urls"
@@ -181,6 +188,56 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Throttling: password guessing (django-axes) ------------------------------------------
+# The admin login and the physician's approval password share one count of failures, per
+# account and, separately, per address; past the limit both refuse until the cool-off ends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every management command
+# Behind a TLS-terminating proxy the client's address is in X-Forwarded-For.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if env_bool("SECURE_PROXY_SSL_HEADER", default=False)
+    else ["REMOTE_ADDR"]
+)
+
+# --- Content-Security-Policy (django-csp) and Permissions-Policy --------------------------
+# Public pages run no script at all; the admin and the editor's live preview run only this
+# site's own files. Nothing is framed but the staff preview, by the review page.
+# Media on another host (S3 or a CDN) when MEDIA_URL is an absolute address.
+_MEDIA_HOSTS = (
+    ["{0.scheme}://{0.netloc}".format(urlsplit(MEDIA_URL))]
+    if MEDIA_URL.startswith(("https://", "http://"))
+    else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_MEDIA_HOSTS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -220,6 +277,32 @@ MARKDOWNX_URLS_PATH = "/admin/markdownx/markdownify/"
 # markdownx's own form: its path, size, type and resize settings do not apply.
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin/markdownx/upload/"
 MARKDOWNX_SERVER_CALL_LATENCY = 400
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
+
+# --- Request size and database outages (clinic_site/middleware.py) ----------------------
+# Bodies over MAX_REQUEST_BYTES are refused (413) from their Content-Length before anything
+# reads them. The largest legitimate bodies are a 5 MB picture and a 5 MB reference file or
+# paste (images/services.py, references/importing): the limit must leave room for those.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
+if MAX_REQUEST_BYTES < 6 * 1024 * 1024:
+    raise ImproperlyConfigured(
+        "MAX_REQUEST_BYTES must be at least 6 MB (6291456): pictures and reference files of "
+        "up to 5 MB are uploaded in one request."
+    )
+# Form fields (not files) up to the whole request: the reference import posts up to 5 MB of
+# BibTeX as a field, and its form's own message explains a refusal better than a bare 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# Every file a form accepts (5 MB at most) stays in memory and never touches the disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The admin's largest form is a change list's action over up to 200 selected rows; no form
+# takes more than a few files (the editor uploads one picture per request).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# While the database cannot be reached every page answers 503 with this Retry-After.
+DATABASE_UNAVAILABLE_RETRY_AFTER = 30
+MIDDLEWARE = [
+    "clinic_site.middleware.RequestSizeLimitMiddleware",
+    "clinic_site.middleware.DatabaseUnavailableMiddleware",
+    *MIDDLEWARE,
+]

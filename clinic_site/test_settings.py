@@ -25,3 +25,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+# The test client's login() authenticates without a request, which django-axes refuses;
+# the lock-out tests switch it on for themselves.
+AXES_ENABLED = False

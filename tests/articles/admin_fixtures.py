@@ -198,7 +198,8 @@ def snapshot(article: Article) -> dict:
     return {
         "revisions": Revision.objects.count(),
         "reviews": Review.objects.count(),
-        "audit_events": AuditEvent.objects.count(),
+        # A refused approval is itself recorded (throttling shows); nothing else may change.
+        "audit_events": AuditEvent.objects.exclude(action="approval_refused").count(),
         "articles": Article.objects.count(),
         "live_revision_id": article.live_revision_id,
         "version": article.version,
