@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 import pytest
 
 from articles import pandoc, workflow
@@ -60,3 +61,65 @@ def test_ordinary_articles_are_well_inside_the_limits():
     nested = "".join(" " * (2 * i) + "- level\n" for i in range(6))
     rendered = render_article(body=body + "\n\n" + nested, references={})
     assert rendered.word_count > 4_000
+
+
+# --- Property: random and adversarial Markdown ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(
+    [
+        "[", "]", "(", ")", "*", "_", "`", "```", "~~", "<", ">", "\n", "\n\n", "  ", "- ",
+        "> ", "1. ", "# ", "|", "\\", "!", "@a", "[@a]", "[-@a, p. 3]", "@{a}", "^[note]",
+        "[^1]", "[^1]: n", "<script>alert(1)</script>", '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">j</a>', "[j](javascript:alert(1))",
+        "[d](data:text/html;base64,PHNjcmlwdD4=)", "<svg onload=alert(1)>",
+        '<div style="display:none" id="x" class="y">h</div>', "<!--", "-->", "&#x3C;",
+        "java&#x09;script:", "{=html}", "```{=html}\n<script>x</script>\n```", "$x$",
+        "word", "é", "😀", "\u202e",
+    ]
+)  # fmt: skip
+_FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "style", "svg", "math", "form", "input"}
+
+
+def dangers(html: str) -> list[str]:
+    """What in this HTML could run: elements, event handlers, script-bearing URLs."""
+    found = []
+    for element in lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div").iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in _FORBIDDEN_TAGS:
+            found.append(element.tag)
+        for name, value in element.attrib.items():
+            if name.lower().startswith("on"):
+                found.append(f"{element.tag}@{name}")
+            cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
+            if name in ("href", "src") and cleaned.startswith(
+                ("javascript:", "data:", "vbscript:")
+            ):
+                found.append(f"{element.tag}@{name}={value}")
+    return found
+
+
+LIBRARY = {"a": {"id": "a", "type": "book", "title": "T", "issued": {"date-parts": [[2020]]}}}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=40).map("".join), st.sampled_from(["apa", "ama"]))
+def test_any_markdown_renders_safely_or_is_refused_with_a_message(body, style):
+    try:
+        rendered = render_article(body=body, references=LIBRARY, style=style)
+    except PandocError as refusal:
+        assert str(refusal)  # a message for the writer, never a crash
+        return
+    for html in (rendered.html, rendered.references_html):
+        assert dangers(html) == [], html
+
+
+def test_the_danger_check_can_fail():
+    assert dangers('<a href=" java\tscript:x" onclick="y">l</a><script>z</script>') == [
+        "a@onclick",
+        "a@href= java\tscript:x",
+        "script",
+    ]
