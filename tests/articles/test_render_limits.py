@@ -118,8 +118,5 @@ def test_any_markdown_renders_safely_or_is_refused_with_a_message(body, style):
 
 
 def test_the_danger_check_can_fail():
-    assert dangers('<a href=" java\tscript:x" onclick="y">l</a><script>z</script>') == [
-        "a@onclick",
-        "a@href= java\tscript:x",
-        "script",
-    ]
+    found = dangers('<a href=" java\tscript:x" onclick="y">l</a><script>z</script>')
+    assert sorted(found) == ["a@href= java\tscript:x", "a@onclick", "script"]
