@@ -97,7 +97,7 @@ MARKUP = [
 INJECTION = [
     "' OR '1'='1",
     "1; DROP TABLE articles_article; --",
-    "\" OR \"\"=\"",
+    '" OR ""="',
     "admin'--",
     "1' UNION SELECT NULL--",
     "%s %s %s %n",
