@@ -28,7 +28,7 @@ from django.utils import timezone
 from references.citations import normalize_newlines
 from reviewers.models import Decision, Review, Reviewer
 
-from . import independence, notifications
+from . import independence, notifications, rules
 from .expiry import approval_is_current
 from .models import Article, AuditAction, AuditEvent, ContributionKind, Revision, RevisionStatus
 from .rendering import PandocError
@@ -77,6 +77,13 @@ OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus
 def _require(actor: AbstractBaseUser, permission: str, doing: str) -> None:
     if not (actor.is_active and actor.has_perm(permission)):
         raise WorkflowPermissionDenied(f"You do not have permission to {doing}.")
+
+
+def _enforce(refusal: rules.Refusal | None) -> None:
+    """Raise the rule's refusal, if any: permission refusals are also PermissionDenied."""
+    if refusal is None:
+        return
+    raise (WorkflowPermissionDenied if refusal.permission else WorkflowError)(refusal.reason)
 
 
 def _notify(send, revision_id: int) -> None:
@@ -254,18 +261,7 @@ def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") 
     """Take a submission back before a physician decides on it."""
     with transaction.atomic():
         revision = _lock_article_then_revision(revision)
-        wrote_it = actor.pk in (revision.created_by_id, revision.article.author_id)
-        if not (wrote_it and actor.has_perm("articles.submit_article")) and not actor.has_perm(
-            "articles.publish_article"
-        ):
-            raise WorkflowPermissionDenied(
-                "Only its writer or an editor may withdraw a submission."
-            )
-        if revision.status != RevisionStatus.PENDING:
-            raise WorkflowError(
-                f"Revision {revision.number} is {revision.get_status_display().lower()}; "
-                "only a submission waiting for review can be withdrawn."
-            )
+        _enforce(rules.withdraw_refusal(actor, revision))
         revision.status = RevisionStatus.WITHDRAWN
         revision.save(update_fields=["status"])
         _audit(
@@ -289,20 +285,7 @@ def _reviewer_for(actor: AbstractBaseUser, revision: Revision) -> Reviewer:
 
 
 def _decidable(revision: Revision) -> None:
-    if revision.status == RevisionStatus.PENDING:
-        return
-    if revision.status in (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED):
-        if approval_is_current(revision):
-            raise WorkflowError(f"Revision {revision.number} is already approved.")
-        return  # an expired approval: this is a re-review
-    if revision.status == RevisionStatus.SUPERSEDED:
-        raise WorkflowError(
-            f"Revision {revision.number} was superseded by a newer submission; review that one."
-        )
-    raise WorkflowError(
-        f"Revision {revision.number} is {revision.get_status_display().lower()} and cannot be "
-        "decided on."
-    )
+    _enforce(rules.decidable_refusal(revision))
 
 
 def _sign(
@@ -462,24 +445,7 @@ def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str
 
 
 def _check_publishable(revision: Revision, now: datetime) -> None:
-    if revision.status not in (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED):
-        raise WorkflowError(
-            f"Revision {revision.number} is {revision.get_status_display().lower()}; only an "
-            "approved revision can be published."
-        )
-    if revision.article.live_revision_id == revision.pk:
-        raise WorkflowError(f"Revision {revision.number} is already live.")
-    if not approval_is_current(revision, now=now):
-        raise WorkflowError(
-            f"Revision {revision.number} has no current physician approval; it needs review first."
-        )
-    newer = revision.article.revisions.filter(
-        number__gt=revision.number, status__in=(RevisionStatus.APPROVED, RevisionStatus.PUBLISHED)
-    )
-    if newer.exists():
-        raise WorkflowError(
-            f"A newer approved revision of this article exists than {revision.number}."
-        )
+    _enforce(rules.publishable_refusal(revision, now=now))
 
 
 def _make_live(revision: Revision, *, actor, now: datetime, comment: str = "") -> None:
@@ -553,11 +519,9 @@ def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
 
 def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -> Article:
     """Take an article off the public site. Its revisions and their reviews stay on record."""
-    _require(actor, "articles.publish_article", "unpublish articles")
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
-        if article.live_revision_id is None:
-            raise WorkflowError("This article is not published.")
+        _enforce(rules.unpublish_refusal(actor, article))
         revision = Revision.objects.select_for_update().get(pk=article.live_revision_id)
         article.live_revision = None
         article.save(update_fields=["live_revision"])

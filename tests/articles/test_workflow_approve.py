@@ -7,7 +7,12 @@ import pytest
 
 from articles import workflow
 from articles.models import AuditAction, AuditEvent, RevisionStatus
-from articles.workflow import ATTESTATION_TEXT, WorkflowError, WorkflowPermissionDenied
+from articles.workflow import (
+    ATTESTATION_TEXT,
+    WorkflowError,
+    WorkflowPermissionDenied,
+    WrongPasswordError,
+)
 from reviewers.models import Decision, Review
 from tests.articles.workflow_fixtures import (
     PASSWORD,
@@ -64,9 +69,13 @@ def test_wrong_password_is_refused_and_nothing_is_written():
     error = _refused(
         scenario.article,
         lambda: approve(scenario.target, scenario.cast.physician, password="wrong"),
+        refusal=WrongPasswordError,
     )
     assert "password" in str(error)
     assert fresh(scenario.target).status == RevisionStatus.PENDING
+    # Only the attempt itself is on record, so repeated guessing shows.
+    attempt = AuditEvent.objects.get(action=AuditAction.APPROVAL_REFUSED)
+    assert attempt.actor_id == scenario.cast.physician.pk and "password" in attempt.comment
 
 
 def test_unaccepted_attestation_is_refused():
@@ -247,6 +256,10 @@ def test_approval_checks_the_password_of_the_actor_not_of_the_author():
     doctor = physician()
     doctor.set_password("the-doctors-own-password")
     doctor.save()
-    _refused(scenario.article, lambda: approve(scenario.target, doctor, password=PASSWORD))
+    _refused(
+        scenario.article,
+        lambda: approve(scenario.target, doctor, password=PASSWORD),
+        refusal=WrongPasswordError,
+    )
     approve(scenario.target, doctor, password="the-doctors-own-password")
     assert fresh(scenario.target).status == RevisionStatus.APPROVED
