@@ -26,7 +26,7 @@ from clinic_site.admin_mixins import RecordAdmin
 from clinic_site.text import CleanTextAdminMixin
 from reviewers.models import Review
 
-from . import independence, workflow
+from . import independence, rules, workflow
 from .diff import diff_revisions
 from .forms import (
     ApproveForm,
@@ -260,6 +260,40 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
             "comment_form": CommentForm(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_submit"] = rules.may(rules.submit_refusal(request.user)) and rules.may(
+            rules.edit_refusal(request.user)
+        )
+        context["submitted_change_note"] = request.POST.get("change_note", "")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_submit" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_submit" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_change(request, obj)
+
+    def _submit_after_save(self, request: HttpRequest, article: Article) -> HttpResponse:
+        """ "Save and submit": the form was saved (through the stale-edit check) just now, so
+        what is frozen is exactly what the writer sees on the page."""
+        back = reverse("admin:articles_article_change", args=[article.pk])
+        form = SubmitForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Saved, but not submitted: the change note is too long.")
+            return HttpResponseRedirect(back)
+        return _run_step(
+            request,
+            lambda: workflow.submit_for_review(
+                article=article, actor=request.user, change_note=form.cleaned_data["change_note"]
+            ),
+            success="Saved and submitted for medical review.",
+            back=back,
+        )
 
     def submit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         article = get_object_or_404(Article, pk=pk)

@@ -191,6 +191,18 @@ def submit_for_review(
                 raise WorkflowError(
                     f"Nothing changed since revision {latest.number}, which is already approved."
                 )
+        returned = (
+            article.revisions.filter(
+                status=RevisionStatus.CHANGES_REQUESTED, content_hash=snapshot.content_hash
+            )
+            .order_by("-number")
+            .first()
+        )
+        if returned is not None:
+            raise WorkflowError(
+                f"This is exactly revision {returned.number}, which a physician sent back with "
+                "requested changes: make the changes, save, then submit."
+            )
         superseded = list(article.revisions.select_for_update().filter(status__in=OPEN_STATUSES))
         rendered = snapshot.rendered
         revision = Revision.objects.create(

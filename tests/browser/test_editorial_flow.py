@@ -73,8 +73,8 @@ def test_write_review_publish_and_follow_a_citation(browser, page, shot, demo_si
 
     # --- Submit for medical review with a change note. -------------------------------------
     page.fill("#id_change_note", CHANGE_NOTE)
-    page.get_by_role("button", name="Submit for medical review").click()
-    expect(page.locator(".messagelist")).to_contain_text("Submitted for medical review.")
+    page.get_by_role("button", name="Save and submit for medical review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Saved and submitted for medical review.")
     shot(page, "writer-submitted")
     revision = article.revisions.get()
     assert revision.status == RevisionStatus.PENDING
