@@ -15,8 +15,8 @@ from tests.articles.admin_fixtures import (
     approve_data,
     editor,
     fresh,
-    story,
     step_url,
+    story,
     writer,
 )
 
