@@ -24,7 +24,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from clinic_site.admin_mixins import RecordAdmin
 from clinic_site.text import CleanTextAdminMixin
-from reviewers.models import Review
+from reviewers.models import Decision, Review
 
 from . import independence, rules, workflow
 from .diff import diff_revisions
@@ -408,6 +408,19 @@ class RevisionAdmin(RecordAdmin):
                 .first()
             )
         user = request.user
+        decide = rules.decide_refusal(user, revision)
+        publish = rules.publish_refusal(user, revision)
+        is_physician = user.has_perm("articles.review_article")
+        is_editor = user.has_perm(rules.PUBLISH_PERMISSION)
+        # The revision a physician last sent back, if this one answers it: what changed
+        # since then is what the physician asked for.
+        returned = (
+            article.revisions.filter(
+                number__lt=revision.number, reviews__decision=Decision.REQUEST_CHANGES
+            )
+            .order_by("-number")
+            .first()
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -421,20 +434,19 @@ class RevisionAdmin(RecordAdmin):
                 "actor", "revision"
             )[:50],
             "approval_current": workflow.approval_is_current(revision),
-            "can_review": independence.may_review(user, revision),
-            "review_refusal": independence.refusal_to_review(user, revision)
-            if user.has_perm("articles.review_article")
-            else None,
-            "can_publish": user.has_perm("articles.publish_article"),
-            "can_withdraw": revision.status == RevisionStatus.PENDING
-            and (
-                user.pk in (revision.created_by_id, article.author_id)
-                or user.has_perm("articles.publish_article")
-            ),
+            # Each button shows only when its rule allows it; otherwise the rule's reason.
+            "can_review": decide is None,
+            "review_refusal": decide.reason if decide and is_physician else None,
+            "is_editor": is_editor,
+            "can_publish": publish is None,
+            "publish_refusal": publish.reason if publish and is_editor else None,
+            "can_unschedule": is_editor and revision.publish_at is not None,
+            "can_withdraw": rules.may(rules.withdraw_refusal(user, revision)),
+            "returned": returned,
+            "returned_diff": diff_revisions(returned, revision) if returned else None,
             # Distinct id prefixes: both forms have a "comment" field on one page.
-            "approve_form": ApproveForm(
-                auto_id="approve_%s", initial={"seen_hash": revision.content_hash}
-            ),
+            "approve_form": (extra_context or {}).get("approve_form")
+            or ApproveForm(auto_id="approve_%s", initial={"seen_hash": revision.content_hash}),
             "request_changes_form": RequestChangesForm(auto_id="request_changes_%s"),
             "schedule_form": ScheduleForm(auto_id="schedule_%s"),
             "comment_form": CommentForm(auto_id="withdraw_%s"),
@@ -480,28 +492,38 @@ class RevisionAdmin(RecordAdmin):
             )
             return get_lockout_response(request, credentials=credentials)
 
-        def run(revision, data):
-            try:
-                return workflow.approve(
-                    revision=revision,
-                    actor=request.user,
-                    password=data["password"],
-                    attestation_accepted=data["attestation"],
-                    seen_hash=data["seen_hash"],
-                    conflict_of_interest=data["conflict_of_interest"],
-                    comment=data["comment"],
-                )
-            except workflow.WrongPasswordError:
+        revision = get_object_or_404(Revision, pk=pk)
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            self._invalid(request, form)
+            return HttpResponseRedirect(self._back(pk))
+        data = form.cleaned_data
+        try:
+            workflow.approve(
+                revision=revision,
+                actor=request.user,
+                password=data["password"],
+                attestation_accepted=data["attestation"],
+                seen_hash=data["seen_hash"],
+                conflict_of_interest=data["conflict_of_interest"],
+                comment=data["comment"],
+            )
+        except workflow.WorkflowPermissionDenied:
+            raise
+        except workflow.WorkflowError as refusal:
+            if isinstance(refusal, workflow.WrongPasswordError):
                 user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-                raise
-
-        return self._revision_step(
-            request,
-            pk,
-            form_class=ApproveForm,
-            run=run,
-            success="You approved revision {number}.",
-        )
+            messages.error(request, str(refusal))
+            # The page again with everything the physician entered but the password.
+            kept = ApproveForm(
+                auto_id="approve_%s",
+                initial={k: v for k, v in data.items() if k != "password"},
+            )
+            response = self.change_view(request, str(pk), extra_context={"approve_form": kept})
+            response.status_code = 400
+            return response
+        messages.success(request, f"You approved revision {revision.number}.")
+        return HttpResponseRedirect(self._back(pk))
 
     def request_changes_view(self, request, pk):
         return self._revision_step(

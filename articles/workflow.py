@@ -193,7 +193,7 @@ def submit_for_review(
                 )
         returned = (
             article.revisions.filter(
-                status=RevisionStatus.CHANGES_REQUESTED, content_hash=snapshot.content_hash
+                reviews__decision=Decision.REQUEST_CHANGES, content_hash=snapshot.content_hash
             )
             .order_by("-number")
             .first()

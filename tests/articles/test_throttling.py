@@ -74,7 +74,7 @@ def test_the_approval_password_locks_out_and_every_attempt_is_recorded(client):
     codes = [
         client.post(url, approve_data(s.revision, password="wrong")).status_code for _ in range(5)
     ]
-    assert codes == [302, 302, 302, 302, 429]  # the fifth failure is answered with the pause
+    assert codes == [400, 400, 400, 400, 429]  # the fifth failure is answered with the pause
     refused = AuditEvent.objects.filter(action=AuditAction.APPROVAL_REFUSED)
     assert refused.count() == 5
     assert all(e.actor_username == s.physician.username for e in refused)
