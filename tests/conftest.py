@@ -8,6 +8,8 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group, User
 
+pytest_plugins = ["tests.db_role_plugin"]  # DATABASE_APP_ROLE: run as the app role
+
 PASSWORD = "correct-horse-battery-staple"
 
 _counter = itertools.count(1)
