@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format check-deploy validate-html bench clean
+.PHONY: run test test-app-role test-fast lint format check-deploy validate-html bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,6 +23,13 @@ run: $(STAMP)
 # run when Debian's Chromium is installed and are reported as skipped when it is not.
 test: $(STAMP)
 	$(VENV)/bin/pytest
+
+# The suite on PostgreSQL with the application role's privileges, as production runs:
+# migrations as the owner, every test as DATABASE_APP_ROLE (tests/db_role_plugin.py).
+test-app-role: $(STAMP)
+	@case "$$DATABASE_URL" in postgres*) ;; \
+		*) echo "test-app-role needs DATABASE_URL=postgres://..." >&2; exit 2 ;; esac
+	DATABASE_APP_ROLE=$${DATABASE_APP_ROLE:-clinic_app} $(VENV)/bin/pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
