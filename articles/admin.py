@@ -35,6 +35,7 @@ from .forms import (
     RequestChangesForm,
     ScheduleForm,
     SubmitForm,
+    UnpublishForm,
 )
 from .models import Article, AuditEvent, Category, Revision, RevisionStatus
 from .overdue import overdue_articles, review_due_at
@@ -79,10 +80,13 @@ class WorkflowStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _revision_state(revision: Revision | None) -> str:
+def _revision_state(revision: Revision | None, live_revision_id: int | None = None) -> str:
     if revision is None:
         return "Draft (never submitted)"
-    label = f"Revision {revision.number}: {revision.get_status_display()}"
+    status = revision.get_status_display()
+    if revision.status == RevisionStatus.PUBLISHED and revision.pk != live_revision_id:
+        status = "Published earlier, now off the public site"
+    label = f"Revision {revision.number}: {status}"
     if revision.status == RevisionStatus.APPROVED and revision.publish_at:
         label += f", scheduled for {timezone.localtime(revision.publish_at):%Y-%m-%d %H:%M}"
     return label
@@ -141,8 +145,8 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
     def state(self, article: Article) -> str:
         newest_first = getattr(article, "revisions_newest_first", None)
         if newest_first is None:
-            return _revision_state(article.latest_revision())
-        return _revision_state(newest_first[0] if newest_first else None)
+            return _revision_state(article.latest_revision(), article.live_revision_id)
+        return _revision_state(newest_first[0] if newest_first else None, article.live_revision_id)
 
     def get_queryset(self, request):
         # One query for every row's revisions instead of one per row for the state column.
@@ -184,7 +188,7 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
             (
                 (
                     reverse("admin:articles_revision_change", args=[r.pk]),
-                    _revision_state(r),
+                    _revision_state(r, article.live_revision_id),
                     " — live" if r.pk == article.live_revision_id else "",
                 )
                 for r in revisions
@@ -315,19 +319,34 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
         return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
 
     def unpublish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        article = get_object_or_404(Article, pk=pk)
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
-        form = CommentForm(request.POST)
-        form.is_valid()
-        return _run_step(
-            request,
-            lambda: workflow.unpublish(
-                article=article, actor=request.user, comment=form.cleaned_data.get("comment", "")
-            ),
-            success="Unpublished: the article is no longer on the public site.",
-            back=reverse("admin:articles_article_change", args=[pk]),
-        )
+        """Unpublishing takes an article away from readers: a page that says so, asks why,
+        and asks to confirm; the reason is recorded and mailed to the writer and editors."""
+        article = get_object_or_404(Article.objects.select_related("live_revision"), pk=pk)
+        refusal = rules.unpublish_refusal(request.user, article)
+        if refusal is not None and refusal.permission:
+            raise PermissionDenied(refusal.reason)
+        back = reverse("admin:articles_article_change", args=[pk])
+        form = UnpublishForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return _run_step(
+                request,
+                lambda: workflow.unpublish(
+                    article=article, actor=request.user, comment=form.cleaned_data["reason"]
+                ),
+                success="Unpublished: the article is no longer on the public site; the writer "
+                "and the editors have been told why.",
+                back=back,
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Unpublish “{article.title}”?",
+            "article": article,
+            "form": form,
+            "refusal": refusal,
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/articles/article/unpublish.html", context)
 
 
 def _run_step(request: HttpRequest, step, *, success: str, back: str) -> HttpResponse:

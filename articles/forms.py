@@ -90,3 +90,12 @@ class ScheduleForm(forms.Form):
 
 class CommentForm(forms.Form):
     comment = CleanCharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class UnpublishForm(forms.Form):
+    reason = CleanCharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why does it come down?",
+        help_text="Recorded in the audit trail and sent to the writer and the editors.",
+    )

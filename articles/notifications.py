@@ -63,3 +63,34 @@ def revision_published(revision_id: int) -> None:
         f"{settings.SITE_URL}{revision.article.get_absolute_url()}\n",
         [revision.article.author.email],
     )
+
+
+def article_unpublished(revision_id: int) -> None:
+    """The writer and every editor learn that an article left the public site, and why."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from .models import AuditAction, AuditEvent
+
+    revision = Revision.objects.select_related("article__author").get(pk=revision_id)
+    event = (
+        AuditEvent.objects.filter(revision=revision, action=AuditAction.UNPUBLISHED)
+        .order_by("-pk")
+        .first()
+    )
+    editors = (
+        get_user_model()
+        .objects.filter(
+            Q(groups__permissions__codename="publish_article") | Q(is_superuser=True),
+            is_active=True,
+        )
+        .distinct()
+    )
+    recipients = [revision.article.author.email, *(u.email for u in editors)]
+    _send(
+        f"Unpublished: {revision.title}",
+        f"{event.actor_label if event else 'An editor'} took “{revision.title}” off the public "
+        f"site.\n\nReason: {event.comment if event else '(none recorded)'}\n\n"
+        f"{_admin_url(revision)}\n",
+        list(dict.fromkeys(recipients)),
+    )

@@ -529,11 +529,14 @@ def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     return revision
 
 
-def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -> Article:
-    """Take an article off the public site. Its revisions and their reviews stay on record."""
+def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str) -> Article:
+    """Take an article off the public site, saying why. Its revisions and their reviews stay
+    on record; the writer and the editors are told."""
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
         _enforce(rules.unpublish_refusal(actor, article))
+        if not comment.strip():
+            raise WorkflowError("Say why the article comes down: a reason is required.")
         revision = Revision.objects.select_for_update().get(pk=article.live_revision_id)
         article.live_revision = None
         article.save(update_fields=["live_revision"])
@@ -542,8 +545,9 @@ def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str = "") -
             action=AuditAction.UNPUBLISHED,
             article=article,
             revision=revision,
-            comment=comment,
+            comment=comment.strip(),
         )
+        _notify(notifications.article_unpublished, revision.pk)
     return article
 
 

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from tests.articles.admin_fixtures import (
     messages_of,
     physician,
     review_url,
+    snapshot,
     step_url,
     story,
     submit,
@@ -294,18 +296,27 @@ def test_schedule_in_the_past_is_refused_with_a_message(client):
     assert AuditEvent.objects.count() == before
 
 
-def test_unpublish_through_the_admin(client):
+def test_unpublish_through_the_admin(client, django_capture_on_commit_callbacks):
     s = story("live")
     client.force_login(s.editor)
     page = client.get(change_url(s.article)).content.decode()
-    assert reverse("admin:articles_article_unpublish", args=[s.article.pk]) in page
-    response = client.post(
-        reverse("admin:articles_article_unpublish", args=[s.article.pk]),
-        {"comment": "Pending a new guideline."},
-        follow=True,
-    )
-    assert "Unpublished: the article is no longer on the public site." in messages_of(response)
+    url = reverse("admin:articles_article_unpublish", args=[s.article.pk])
+    assert url in page
+    confirm = client.get(url).content.decode()  # a page that asks why, and to confirm
+    assert "Why does it come down?" in confirm and "Yes, unpublish it" in confirm
+    before = snapshot(s.article)
+    refused = client.post(url, {"reason": "  "})  # no reason: nothing happens
+    assert refused.status_code == 200 and "Give the reason" in refused.content.decode()
+    assert snapshot(s.article) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"reason": "Pending a new guideline."}, follow=True)
+    assert any(m.startswith("Unpublished: the article is no longer") for m in messages_of(response))
     assert fresh(s.article).live_revision_id is None
+    told = [m for m in mail.outbox if m.subject.startswith("Unpublished:")]
+    assert told and s.author.email in told[0].to and s.editor.email in told[0].to
+    assert "Pending a new guideline." in told[0].body
+    state = client.get(reverse("admin:articles_article_changelist")).content.decode()
+    assert "Published earlier, now off the public site" in state
     event = AuditEvent.objects.filter(article=s.article).order_by("-pk").first()
     assert (event.action, event.actor, event.comment) == (
         AuditAction.UNPUBLISHED,

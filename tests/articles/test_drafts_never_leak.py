@@ -56,7 +56,7 @@ def content(make_article, make_published, submit, approve_revision, physician, e
     approve_revision(submit(approved))
 
     gone = make_published(slug="gone-article", **_fields(GONE))
-    unpublish(article=gone, actor=editor)
+    unpublish(article=gone, actor=editor, comment="Pause.")
     return {"live": live, "gone": gone}
 
 

@@ -112,7 +112,7 @@ def test_sitemap_lists_home_articles_categories_reviewers(
     Category.objects.create(name="Empty", slug="empty")
     make_article(slug="draft-only")
     gone = make_published(slug="gone")
-    unpublish(article=gone, actor=editor)
+    unpublish(article=gone, actor=editor, comment="Pause.")
     urls = _sitemap(client)
     base = "http://127.0.0.1:8000"
     article = Article.objects.get(pk=updated_article.pk)

@@ -158,7 +158,7 @@ def test_a_refused_step_sends_nothing(mail, state, step):
     assert mail(attempt) == []
 
 
-@pytest.mark.parametrize("step", ["withdraw", "schedule", "unschedule", "unpublish"])
+@pytest.mark.parametrize("step", ["withdraw", "schedule", "unschedule"])
 def test_steps_without_a_notification_send_nothing(mail, step):
     state = {
         "withdraw": "pending",
@@ -174,6 +174,8 @@ def test_steps_without_a_notification_send_nothing(mail, step):
             revision=scenario.target, actor=actor, publish_at=timezone.now() + timedelta(days=1)
         ),
         "unschedule": lambda: workflow.unschedule(revision=scenario.target, actor=actor),
-        "unpublish": lambda: workflow.unpublish(article=scenario.article, actor=actor),
+        "unpublish": lambda: workflow.unpublish(
+            article=scenario.article, actor=actor, comment="Pause."
+        ),
     }
     assert mail(calls[step]) == []

@@ -139,7 +139,7 @@ def test_publishing_the_new_revision_replaces_the_live_one():
     assert new.status == RevisionStatus.PUBLISHED
     assert new.published_at > old_published_at
     # The superseded live revision cannot be brought back over the newer approved one.
-    workflow.unpublish(article=article, actor=scenario.cast.editor)
+    workflow.unpublish(article=article, actor=scenario.cast.editor, comment="Pause.")
     with pytest.raises(WorkflowError, match="newer approved revision"):
         workflow.publish(revision=old, actor=scenario.cast.editor)
 

@@ -186,7 +186,7 @@ def test_saving_a_stale_instance_does_not_undo_a_publish():
 def test_saving_a_stale_instance_does_not_undo_an_unpublish():
     scenario = build("live")
     loaded = fresh(scenario.article)
-    workflow.unpublish(article=scenario.article, actor=scenario.cast.editor)
+    workflow.unpublish(article=scenario.article, actor=scenario.cast.editor, comment="Pause.")
 
     loaded.body += "\n\nA writer's edit.\n"
     workflow.save_working_copy(

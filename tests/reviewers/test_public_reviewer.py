@@ -97,7 +97,7 @@ def test_profile_lists_the_published_articles_they_reviewed(
     draft = make_article(slug="draft", title="Unreviewed draft title")
     submit_for_review(article=draft, actor=draft.author)
     gone = make_published(slug="gone", title="Unpublished piece title")
-    unpublish(article=gone, actor=editor)
+    unpublish(article=gone, actor=editor, comment="Pause.")
     # An article whose newer live revision the other physician approved is theirs now.
     taken = make_published(slug="taken", title="Originally Hrymoc's")
     _approve_and_publish_new_revision(taken, second_reviewer, editor, title="Now reviewed by Ada")
