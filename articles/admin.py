@@ -270,6 +270,14 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
             rules.edit_refusal(request.user)
         )
         context["submitted_change_note"] = request.POST.get("change_note", "")
+        # A physician's requested changes, at the top of the page the writer edits, until a
+        # newer revision answers them.
+        latest = obj.revisions.order_by("-number").first() if obj is not None else None
+        context["requested_changes"] = (
+            latest.reviews.filter(decision=Decision.REQUEST_CHANGES).order_by("-pk").first()
+            if latest is not None and latest.status == RevisionStatus.CHANGES_REQUESTED
+            else None
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def response_add(self, request, obj, post_url_continue=None):

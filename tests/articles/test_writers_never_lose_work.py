@@ -72,3 +72,12 @@ def test_resubmitting_the_sent_back_text_unchanged_is_refused(client):
     assert "exactly revision 1, which a physician sent back" in shown
     after = snapshot(s.article)
     assert after["revisions"] == before["revisions"] and after["statuses"] == before["statuses"]
+
+
+def test_the_physicians_comment_is_at_the_top_of_the_edit_page(client):
+    s = sent_back()
+    client.force_login(s.author)
+    html = client.get(change_url(s.article)).content.decode()
+    comment = html.index("Cite a source for the claim.")
+    assert comment < html.index('name="title"')  # above the form's first field
+    assert "asked for changes to revision 1" in html
