@@ -12,6 +12,8 @@ from django.core.management.base import CommandError
 from references.management.commands.import_bibtex import Command
 from references.models import Reference
 
+from .helpers import file_writer, snapshot
+
 pytestmark = pytest.mark.django_db
 
 GOOD = """@article{parker2019,
@@ -43,21 +45,9 @@ BROKEN = """@article{untitled,
 """
 
 
-def snapshot() -> list[dict]:
-    return list(Reference.objects.order_by("key").values())
-
-
 @pytest.fixture
 def bib(tmp_path: Path):
-    def write(text: str | bytes, name: str = "refs.bib") -> str:
-        path = tmp_path / name
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    return write
+    return file_writer(tmp_path, "refs.bib")
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -221,4 +211,5 @@ def test_a_ten_megabyte_file_is_imported(bib):
     out, _ = run(bib(text))
     assert "New: 2600\n" in out
     assert Reference.objects.count() == 2600
-    assert Reference.objects.get(key="big42").title == "Study number 42 of BRCA1 in München"
+    # English titles are stored in sentence case: only braced words keep their capitals.
+    assert Reference.objects.get(key="big42").title == "Study number 42 of BRCA1 in münchen"

@@ -16,7 +16,7 @@ from django.test.utils import override_settings
 
 from articles import workflow
 from articles.models import Article, Category, RevisionStatus
-from references.bibtex import apply_import, parse_bibtex, plan_import
+from references.importing import apply_import, parse_bibtex, plan_import
 from reviewers.models import Reviewer
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
