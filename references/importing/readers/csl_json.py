@@ -1,0 +1,210 @@
+"""CSL-JSON, as Zotero and Better BibTeX export it: a JSON array of CSL items.
+
+The items are already what the engine takes; this reader finds where each one starts (for
+messages), takes `id` as the citation key, and tidies what the exporters add:
+
+- an `id` that is not a citation key (Zotero's "http://zotero.org/users/…/items/ABCD")
+  makes the engine generate one, with a warning; Better BibTeX's `citation-key` is used
+  when the id is not a key;
+- titles keep CSL rich-text italics, bold, super- and subscripts; `<span class="nocase">`
+  and small-caps spans (Better BibTeX's case protection) are taken off, their text kept;
+- Zotero writes the PMID into `note` ("PMID: 31234567"): it becomes the PMID.
+
+Invalid JSON is refused as a whole (nothing in a broken file can be trusted), naming the
+item and line where the parser stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ...models import KEY_RE
+from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
+from ..text import InputError, line_of
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class CslJsonReader(Reader):
+    name = "csl-json"
+    label = "CSL-JSON"
+    unit = "item"
+    units = "items"
+    extensions = (".json", ".csljson")
+    priority = 30
+
+    def detect(self, text: str) -> int:
+        head = text.lstrip("\ufeff \t\n")[:200]
+        if head.startswith("["):
+            return 90 if head[1:].lstrip()[:1] in ("{", "]") else 40
+        if head.startswith("{"):
+            return 60
+        return 0
+
+    def read(self, text: str, *, progress: Progress | None = None) -> ReadResult:
+        return read_csl_json(text, progress=progress)
+
+
+READER = CslJsonReader()
+
+
+def _split_items(text: str) -> list[tuple[Any, int, int]]:
+    """Each top-level item with its start and end offsets; InputError for invalid JSON."""
+    position = _WHITESPACE.match(text, 0).end()
+    if text.startswith("\ufeff", position):
+        position = _WHITESPACE.match(text, position + 1).end()
+    if text.startswith("{", position):
+        # One item on its own, or {"items": [...]}.
+        value, end = _decode(text, position, 1)
+        rest = _WHITESPACE.match(text, end).end()
+        if rest != len(text):
+            raise InputError(_error_text(text, rest, 1, "unexpected text after the JSON object"))
+        if isinstance(value, dict) and isinstance(value.get("items"), list):
+            return [(item, position, end) for item in value["items"]]
+        return [(value, position, end)]
+    if not text.startswith("[", position):
+        raise InputError(
+            "The text is not CSL-JSON: it should be a JSON array of items, “[{…}, {…}]”, "
+            f"but line {line_of(text, position)} starts with “{text[position : position + 20]}”."
+        )
+    items: list[tuple[Any, int, int]] = []
+    position = _WHITESPACE.match(text, position + 1).end()
+    if text.startswith("]", position):
+        return items
+    while True:
+        number = len(items) + 1
+        value, end = _decode(text, position, number)
+        items.append((value, position, end))
+        position = _WHITESPACE.match(text, end).end()
+        if text.startswith(",", position):
+            position = _WHITESPACE.match(text, position + 1).end()
+            continue
+        if text.startswith("]", position):
+            rest = _WHITESPACE.match(text, position + 1).end()
+            if rest != len(text):
+                raise InputError(
+                    _error_text(text, rest, number, "unexpected text after the closing “]”")
+                )
+            return items
+        raise InputError(_error_text(text, position, number, "expected “,” or “]” after this item"))
+
+
+def _decode(text: str, position: int, number: int) -> tuple[Any, int]:
+    try:
+        return _DECODER.raw_decode(text, position)
+    except json.JSONDecodeError as error:
+        raise InputError(_error_text(text, error.pos, number, error.msg, start=position)) from None
+
+
+def _error_text(text: str, offset: int, number: int, reason: str, start: int | None = None) -> str:
+    line = line_of(text, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    where = f"item {number}"
+    if start is not None:
+        where += f" (which starts at line {line_of(text, start)})"
+    return (
+        f"The CSL-JSON is not valid JSON: {reason} at line {line}, column {column}, in {where}. "
+        "Nothing was imported; export the file again or fix it there."
+    )
+
+
+_NOT_A_KEY = "is not a citation key"  # nor is a Zotero item address ("http://zotero.org/…")
+_PMID_NOTE = re.compile(r"^\s*PMID\s*:\s*(\d{1,9})\s*$", re.I | re.M)
+_PMCID_NOTE = re.compile(r"^\s*PMCID\s*:\s*\S+\s*$", re.I | re.M)
+_SPAN = re.compile(r"<span\b[^>]*>|</span>")
+_PROTECTING_SPAN = re.compile(
+    r'<span\s+(?:class="nocase"|style="font-variant:\s*small-caps;?")\s*>'
+)
+_TAG = re.compile(r"</?(?:i|b|sup|sub|sc)>")
+_PLAIN_VARIABLES = ("container-title", "collection-title", "publisher", "publisher-place")
+
+
+def _without_case_spans(value: str) -> str:
+    """Better BibTeX's `<span class="nocase">…</span>` off, the text kept."""
+    if "<span" not in value:
+        return value
+    out: list[str] = []
+    dropped: list[bool] = []
+    position = 0
+    for match in _SPAN.finditer(value):
+        out.append(value[position : match.start()])
+        position = match.end()
+        tag = match.group()
+        if tag == "</span>":
+            if dropped and dropped.pop():
+                continue
+            out.append(tag)
+        else:
+            protecting = bool(_PROTECTING_SPAN.fullmatch(tag))
+            dropped.append(protecting)
+            if not protecting:
+                out.append(tag)
+    out.append(value[position:])
+    return "".join(out)
+
+
+def read_csl_json(text: str, *, progress: Progress | None = None) -> ReadResult:
+    result = ReadResult(format="csl-json")
+    items = _split_items(text)
+    total = len(items)
+    for number, (value, start, end) in enumerate(items, start=1):
+        if progress and (number % PROGRESS_EVERY == 0 or number == total):
+            progress("reading items", number, total)
+        line = line_of(text, start)
+        if not isinstance(value, dict):
+            result.failures.append(
+                BlockProblem(
+                    line,
+                    "",
+                    "is not a CSL-JSON item (an object with “type” and “title”)",
+                    record=number,
+                )  # fmt: skip
+            )
+            continue
+        result.items.append(_item(value, text[start:end], line, number))
+    return result
+
+
+def _item(value: dict[str, Any], source: str, line: int, number: int) -> SourceItem:
+    csl = dict(value)
+    item = SourceItem(csl=csl, line=line, record=number, source_type=str(csl.get("type", "")))
+    # Lines of the variables, to point messages at them.
+    for match in re.finditer(r'"([A-Za-z-]+)"\s*:', source):
+        item.lines.setdefault(match.group(1), line + source.count("\n", 0, match.start()))
+
+    raw_id = csl.get("id")
+    key = str(raw_id).strip() if isinstance(raw_id, (str, int)) else ""
+    citation_key = str(csl.pop("citation-key", "") or "").strip()
+    if not KEY_RE.fullmatch(key) or "://" in key:
+        if KEY_RE.fullmatch(citation_key):
+            key = citation_key
+        else:
+            if key:
+                kind = "is an item's address, not a citation key" if "://" in key else _NOT_A_KEY
+                item.warnings.append(
+                    f"has the id “{key[:80]}”, which {kind}; a key was made for it"
+                )
+            key = ""
+    csl["id"] = key
+
+    if isinstance(csl.get("title"), str):
+        csl["title"] = _without_case_spans(csl["title"])
+    for variable in _PLAIN_VARIABLES:
+        if isinstance(csl.get(variable), str):
+            csl[variable] = _TAG.sub("", _without_case_spans(csl[variable]))
+    note = csl.get("note")
+    if isinstance(note, str) and ("PMID" in note.upper()):
+        found = _PMID_NOTE.search(note)
+        if found and not csl.get("PMID"):
+            csl["PMID"] = found.group(1)
+        note = _PMCID_NOTE.sub("", _PMID_NOTE.sub("", note)).strip()
+        if note:
+            csl["note"] = note
+        else:
+            del csl["note"]
+    if not csl.get("issued"):
+        item.warnings.append("has no year; it will be cited as “n.d.”")
+    return item

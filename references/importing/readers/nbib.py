@@ -1,0 +1,234 @@
+"""PubMed's MEDLINE format (.nbib, "Send to: Citation manager"), read by Biopython.
+
+Records are separated by blank lines; each line is a tag padded to four characters, "- "
+and the value (`PMID- 31234567`, `TI  - …`, `FAU - Parker, Sarah J`), and lines starting
+with six spaces continue the one before. This reader checks that shape line by line (so a
+damaged record is reported with its line, which Biopython would not do), then hands each
+record to `Bio.Medline` for the fields.
+
+- PMID; TI (the closing period and the [brackets] PubMed puts around translated titles
+  come off); FAU (full names, else AU "Parker SJ"); CN group authors as one name
+- JT (full journal title, else TA); DP ("2019 Mar 5", "2019 Spring"); VI, IP, PG
+  (abbreviated ranges expanded by the engine: 823-8 → 823–828)
+- DOI from LID or AID "… [doi]"; PT for the type (books and chapters: BTI, ED/FED, PB, PL,
+  ISBN)
+- abstracts, MeSH terms, affiliations, grants, dates of entry… are left out.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from Bio import Medline
+
+from ..base import PROGRESS_EVERY, Progress, Reader, ReadResult, SourceItem
+from ..normalize import loose_date
+
+# The tag padded with spaces to four characters, then "- ": "PMID- ", "FAU - ", "TI  - ".
+_LINE = re.compile(
+    r"^(?P<tag>[A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2}(?= )|[A-Z][A-Z0-9](?=  )) *-(?: |$)"
+)
+_CONTINUATION = "      "
+# Tags read here; the rest is left out (and counted in the preview's warning).
+_READ = frozenset((
+    "PMID", "TI", "BTI", "CTI", "FAU", "AU", "CN", "FED", "ED", "JT", "TA", "DP", "VI",
+    "IP", "PG", "LID", "AID", "PT", "PB", "PL", "ISBN", "LA", "TT", "OWN", "STAT", "SO",
+))  # fmt: skip
+# Bookkeeping without data for a reference: not reported as left out.
+_QUIET = frozenset(("OWN", "STAT", "SO", "LA", "TT", "PL"))
+
+
+class NbibReader(Reader):
+    name = "nbib"
+    label = "PubMed (MEDLINE/nbib)"
+    unit = "record"
+    units = "records"
+    extensions = (".nbib", ".medline", ".txt")
+    priority = 25
+
+    def detect(self, text: str) -> int:
+        head = text.lstrip("\ufeff \t\n")[:5000]
+        if re.match(r"PMID- ?\d", head):
+            return 95
+        if re.search(r"^PMID- ?\d", head, re.M) and re.search(r"^(?:TI|FAU|AU)  - ", head, re.M):
+            return 80
+        return 0
+
+    def read(self, text: str, *, progress: Progress | None = None) -> ReadResult:
+        return read_nbib(text, progress=progress)
+
+
+READER = NbibReader()
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(first line number, lines) for each blank-line separated record."""
+    records: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip() == "":
+            if current:
+                records.append((start, current))
+                current = []
+            continue
+        if not current:
+            start = number
+        current.append(line.rstrip())
+    if current:
+        records.append((start, current))
+    return records
+
+
+def read_nbib(text: str, *, progress: Progress | None = None) -> ReadResult:
+    result = ReadResult(format="nbib")
+    records = _records(text)
+    total = len(records)
+    for number, (start, lines) in enumerate(records, start=1):
+        if progress and (number % PROGRESS_EVERY == 0 or number == total):
+            progress("reading records", number, total)
+        problems = []
+        for offset, line in enumerate(lines):
+            if line.startswith(_CONTINUATION):
+                if offset == 0:
+                    problems.append(f"line {start} continues a field, but no field came before")
+                continue
+            match = _LINE.match(line)
+            if not match or match.end() not in (5, 6) or line[4] != "-":
+                problems.append(
+                    f"line {start + offset} is not a MEDLINE line (“TAG - value”): "
+                    f"“{line.strip()[:60]}”"
+                )
+        item = SourceItem(csl={"id": ""}, line=start, record=number, source_type="MEDLINE")
+        result.items.append(item)
+        if problems:
+            item.problem = "; ".join(problems[:3]) + (
+                f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            )
+            continue
+        record = Medline.read(io.StringIO("\n".join(lines) + "\n"))
+        _fill(item, dict(record), lines, start)
+    return result
+
+
+def _text(record: dict[str, Any], tag: str) -> str:
+    value = record.get(tag)
+    if isinstance(value, list):
+        value = " ".join(part.strip() for part in value)
+    return re.sub(r"\s+", " ", value or "").strip()
+
+
+def _list(record: dict[str, Any], tag: str) -> list[str]:
+    value = record.get(tag) or []
+    if isinstance(value, str):
+        value = [value]
+    return [part.strip() for part in value if part.strip()]
+
+
+def _title(value: str) -> str:
+    """PubMed ends titles with a period and brackets translated ones: "[Title]."."""
+    value = value.strip()
+    if value.endswith(".") and not value.endswith(".."):
+        value = value[:-1].rstrip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1].strip()
+        if value.endswith(".") and not value.endswith(".."):
+            value = value[:-1].rstrip()
+    return value
+
+
+def _person(full: str) -> dict[str, str]:
+    """FAU "Parker, Sarah J" or AU "Parker SJ"."""
+    if "," in full:
+        family, _, given = full.partition(",")
+        name = {"family": family.strip()}
+        if given.strip():
+            name["given"] = given.strip()
+        return name
+    family, _, initials = full.rpartition(" ")
+    if family and initials.isupper() and initials.isalpha() and len(initials) <= 4:
+        return {"family": family, "given": " ".join(f"{letter}." for letter in initials)}
+    return {"family": full}
+
+
+def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int) -> None:
+    csl = item.csl
+    for offset, line in enumerate(lines):
+        match = _LINE.match(line)
+        if match:
+            item.lines.setdefault(match.group("tag"), start + offset)
+    at = item.lines
+
+    types = [t.lower() for t in _list(record, "PT")]
+    book_title = _text(record, "BTI")
+    title = _title(_text(record, "TI"))
+    if book_title and title:
+        csl["type"] = "chapter"
+    elif book_title or any("book" in t for t in types):
+        csl["type"] = "book"
+        title = title or _title(book_title)
+        book_title = ""
+    elif any(t == "dataset" for t in types):
+        csl["type"] = "dataset"
+    else:
+        csl["type"] = "article-journal"
+    if title:
+        csl["title"] = title
+        item.lines["title"] = at.get("TI") or at.get("BTI") or item.line
+
+    authors = [_person(name) for name in _list(record, "FAU")]
+    short = _list(record, "AU")
+    if not authors or len(authors) != len(short):
+        authors = [_person(name) for name in short] or authors
+    authors += [{"literal": name} for name in _list(record, "CN")]
+    if authors:
+        csl["author"] = authors
+    editors = [_person(name) for name in _list(record, "FED") or _list(record, "ED")]
+    if editors:
+        csl["editor"] = editors
+
+    if csl["type"] == "chapter":
+        csl["container-title"] = _title(book_title)
+    elif csl["type"] == "article-journal":
+        journal = _text(record, "JT") or _text(record, "TA")
+        if journal:
+            csl["container-title"] = journal
+            item.lines["container-title"] = at.get("JT") or at.get("TA") or item.line
+    if _text(record, "CTI"):
+        csl["collection-title"] = _text(record, "CTI")
+
+    published = _text(record, "DP")
+    date = loose_date(published) if published else None
+    if date:
+        csl["issued"] = {"date-parts": [[part for part in date if part is not None]]}
+    elif published:
+        item.warnings.append(
+            f"has the date “{published}”, which is not a date; it will be cited as “n.d.”"
+        )
+    else:
+        item.warnings.append("has no year; it will be cited as “n.d.”")
+
+    for tag, variable in (("VI", "volume"), ("IP", "issue"), ("PG", "page"), ("PMID", "PMID"),
+                          ("PB", "publisher"), ("ISBN", "ISBN")):  # fmt: skip
+        value = _text(record, tag)
+        if value:
+            csl[variable] = value
+            item.lines[variable] = at.get(tag, item.line)
+    if csl["type"] in ("book", "chapter") and _text(record, "PL"):
+        csl["publisher-place"] = _text(record, "PL")
+
+    identifiers = _list(record, "LID") + _list(record, "AID")
+    for identifier in identifiers:
+        if identifier.endswith("[doi]"):
+            csl["DOI"] = identifier[: -len("[doi]")].strip()
+            item.lines["DOI"] = at.get("LID") or at.get("AID") or item.line
+            break
+    if "page" not in csl:
+        # An electronic article number stands in for pages ("LID - e0212345").
+        for identifier in _list(record, "LID"):
+            if not identifier.endswith("]"):
+                csl["page"] = identifier
+                break
+    item.dropped.extend(sorted(t for t in record if t not in _READ and t not in _QUIET))

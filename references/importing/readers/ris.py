@@ -1,0 +1,356 @@
+"""RIS, as EndNote, Zotero, Mendeley, Scopus, Web of Science and PubMed write it.
+
+A record is a run of tagged lines, `TY  - JOUR` … `ER  - `: a two-character tag, two
+spaces (exporters vary: one to three), a hyphen, a space and the value. A line without a
+tag continues the previous value (some exporters wrap long abstracts). Tags that repeat
+(AU, KW, UR) add a value each.
+
+What the tags mean varies by exporter; the choices here follow the RIS specification and
+what the common exporters actually write:
+
+- authors AU, A1 (then A2/ED as editors); "Family, Given" or a single name, which is an
+  organisation when it has spaces ("World Health Organization", EndNote's trailing comma)
+- title TI, T1 (CT, BT for books); journal T2, JF, JO, JA, J2, J1 in that order; series T3
+- year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA; access date Y2
+- VL volume, IS issue, SP/EP pages (EP may be short: 823/8), SN (ISBN for books),
+  PB publisher, CY place, ET edition, M3 genre for theses and reports
+- DO DOI (else an M3 or UR holding one), UR/L2/L1/LK links (first valid kept)
+- PMID from AN when it is all digits, or any C1–C8 / M2 field saying "PMID: …"
+- ID, N1, N2/AB, KW, LA, DB, … have no place in the library and are left out.
+
+No key in RIS: the engine makes one as Zotero does (`parker2019emotional`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
+from ..normalize import loose_date
+
+# TAG, one to three spaces (exporters vary), "-", then a space and the value, or nothing
+# ("ER  -").
+_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?:\s+(.*)|\s*)$")
+
+_TYPES = {
+    "JOUR": "article-journal", "JFULL": "article-journal", "EJOUR": "article-journal",
+    "ABST": "article-journal", "INPR": "article-journal", "SER": "article-journal",
+    "MGZN": "article-magazine", "NEWS": "article-newspaper", "BOOK": "book",
+    "EBOOK": "book", "EDBOOK": "book", "CLSWK": "book", "ANCIENT": "book", "DICT": "book",
+    "CHAP": "chapter", "ECHAP": "chapter", "CONF": "paper-conference",
+    "CPAPER": "paper-conference", "ENCYC": "entry-encyclopedia", "RPRT": "report",
+    "GOVDOC": "report", "STAND": "report", "GRANT": "report", "HEAR": "report",
+    "THES": "thesis", "PAT": "patent", "ELEC": "webpage", "WEB": "webpage",
+    "BLOG": "webpage", "ICOMM": "webpage", "MULTI": "webpage", "DATA": "dataset",
+    "DBASE": "dataset", "AGGR": "dataset", "COMP": "software", "UNPB": "manuscript",
+    "MANSCPT": "manuscript", "GEN": "document", "PAMP": "document", "PCOMM": "document",
+    "CASE": "document", "LEGAL": "document", "STAT": "document", "BILL": "document",
+    "UNBILL": "document", "ART": "document", "ADVS": "document", "CHART": "document",
+    "CTLG": "document", "EQUA": "document", "FIGURE": "document", "MAP": "document",
+    "MPCT": "document", "MUSIC": "document", "SLIDE": "document", "SOUND": "document",
+    "VIDEO": "document",
+}  # fmt: skip
+_BOOKS = frozenset(("BOOK", "EBOOK", "EDBOOK", "CLSWK", "ANCIENT", "DICT"))
+_CONTAINED = frozenset(("CHAP", "ECHAP", "CONF", "CPAPER", "ENCYC"))
+# Tags this reader reads (or knowingly ignores as bookkeeping); others are "left out".
+_READ = frozenset((
+    "TY", "ER", "AU", "A1", "A2", "ED", "TI", "T1", "CT", "BT", "T2", "T3", "JF", "JO",
+    "JA", "J1", "J2", "PY", "Y1", "DA", "Y2", "VL", "IS", "CP", "SP", "EP", "SN", "PB",
+    "CY", "PP", "ET", "M3", "DO", "UR", "L1", "L2", "LK", "AN", "C1", "C2", "C3", "C4",
+    "C5", "C6", "C7", "C8", "M2", "M1", "LA", "ID", "DB", "DP",
+))  # fmt: skip
+_PMID_LABEL = re.compile(r"^\s*(?:PMID|PubMed(?:\s*ID)?)\s*[:=]?\s*(\d{1,9})\s*$", re.I)
+_DOI_LIKE = re.compile(r"(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}/\S+", re.I)
+
+
+class RisReader(Reader):
+    name = "ris"
+    label = "RIS"
+    unit = "record"
+    units = "records"
+    extensions = (".ris", ".txt")
+    priority = 20
+
+    def detect(self, text: str) -> int:
+        head = text.lstrip("\ufeff \t\n")[:2000]
+        if re.match(r"TY {1,3}- ", head):
+            return 95
+        if re.search(r"^TY {1,3}- ", text[:20000], re.M) and re.search(r"^ER {1,3}-", text, re.M):
+            return 70
+        return 0
+
+    def read(self, text: str, *, progress: Progress | None = None) -> ReadResult:
+        return read_ris(text, progress=progress)
+
+
+READER = RisReader()
+
+
+class _Record:
+    def __init__(self, line: int, number: int):
+        self.line = line
+        self.number = number
+        self.tags: list[tuple[str, str, int]] = []  # (tag, value, line)
+        self.problems: list[str] = []
+
+    def values(self, *tags: str) -> list[str]:
+        return [value for tag, value, _ in self.tags if tag in tags and value]
+
+    def first(self, *tags: str) -> tuple[str, int]:
+        """The first non-empty value among `tags`, in the order given, and its line."""
+        for wanted in tags:
+            for tag, value, line in self.tags:
+                if tag == wanted and value:
+                    return value, line
+        return "", 0
+
+
+def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
+    result = ReadResult(format="ris")
+    records: list[_Record] = []
+    current: _Record | None = None
+    seen_record = False
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.rstrip()
+        if not line.strip():
+            continue
+        match = _TAG_LINE.match(line)
+        if match is None:
+            if not seen_record and not _LOOKS_LIKE_TAG.match(line):
+                continue  # a publisher's header ("Provider: …") before the first record
+            if (
+                current is not None
+                and current.tags[-1][0] in _WRAPPING_TAGS
+                and not _LOOKS_LIKE_TAG.match(line)
+            ):
+                # A wrapped value: it continues the previous tag.
+                tag, value, at = current.tags[-1]
+                current.tags[-1] = (tag, f"{value} {line.strip()}".strip(), at)
+                continue
+            reason = f"line {number} is not an RIS line (“TAG  - value”): “{line.strip()[:60]}”"
+            if current is None:
+                result.failures.append(
+                    BlockProblem(number, "", f"{reason}; a record starts with “TY  - ”")
+                )
+            else:
+                current.problems.append(reason)
+            continue
+        tag, value = match.group(1), (match.group(2) or "").strip()
+        if tag == "TY":
+            seen_record = True
+            if current is not None:
+                current.problems.append(
+                    f"the record has no “ER  - ” before the next record starts at line {number}"
+                )
+                records.append(current)
+            current = _Record(number, len(records) + 1)
+            current.tags.append((tag, value, number))
+            continue
+        if current is None:
+            result.failures.append(
+                BlockProblem(
+                    number,
+                    "",
+                    f"the tag {tag} (line {number}) is outside a record; "
+                    "a record starts with “TY  - ”",
+                )  # fmt: skip
+            )
+            continue
+        if tag == "ER":
+            records.append(current)
+            current = None
+            continue
+        current.tags.append((tag, value, number))
+    if current is not None:
+        current.problems.append("the file ends before this record's “ER  - ” line")
+        records.append(current)
+
+    total = len(records)
+    for done, record in enumerate(records, start=1):
+        if progress and (done % PROGRESS_EVERY == 0 or done == total):
+            progress("reading records", done, total)
+        result.items.append(_item(record))
+    return result
+
+
+# Free text that some exporters wrap onto untagged lines.
+_WRAPPING_TAGS = frozenset(("AB", "N2", "N1", "TI", "T1", "T2", "T3", "BT", "CT", "JF", "JO",
+                            "AD", "KW", "PB", "M3", "ST"))  # fmt: skip
+# Something meant as a tag, however mangled ("AU- Smith", "au  - x", "T1 -Title").
+_LOOKS_LIKE_TAG = re.compile(r"^\s*[A-Za-z][A-Za-z0-9]\s*-")
+
+
+def _names(values: list[str]) -> list[dict[str, str]]:
+    names = []
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        if "," not in value:
+            # One name: a person known by one name, or an organisation.
+            names.append({"literal": value} if " " in value else {"family": value})
+            continue
+        family, _, rest = value.partition(",")
+        given, _, suffix = rest.partition(",")
+        name = {"family": family.strip()}
+        if given.strip():
+            name["given"] = given.strip()
+        if suffix.strip():
+            name["suffix"] = suffix.strip()
+        names.append(name)
+    return names
+
+
+def _item(record: _Record) -> SourceItem:
+    ris_type = record.first("TY")[0].upper()
+    item = SourceItem(
+        csl={"id": ""},
+        line=record.line,
+        record=record.number,
+        source_type=f"TY {ris_type}",
+    )
+    if record.problems:
+        item.problem = "; ".join(record.problems)
+        return item
+    csl: dict[str, Any] = item.csl
+    lines = item.lines
+    csl_type = _TYPES.get(ris_type)
+    if csl_type is None:
+        csl_type = "document"
+        item.warnings.append(f"has the unknown RIS type “{ris_type}”; imported as “other document”")
+    csl["type"] = csl_type
+
+    def put(variable: str, *tags: str) -> str:
+        value, line = record.first(*tags)
+        if value:
+            csl[variable] = value
+            lines[variable] = line
+        return value
+
+    if ris_type in _BOOKS:
+        put("title", "TI", "T1", "BT", "CT")
+        put("collection-title", "T2", "T3")
+    else:
+        put("title", "TI", "T1", "CT")
+        if ris_type in _CONTAINED:
+            put("container-title", "T2", "BT")
+        else:
+            put("container-title", "T2", "JF", "JO", "JA", "J2", "J1", "BT")
+        put("collection-title", "T3")
+
+    authors = _names(record.values("AU", "A1"))
+    if authors:
+        csl["author"] = authors
+        lines["author"] = record.first("AU", "A1")[1]
+    editors = _names(record.values("A2", "ED") if ris_type in _BOOKS | _CONTAINED else
+                     record.values("ED"))  # fmt: skip
+    if editors:
+        csl["editor"] = editors
+
+    _date(record, csl, item.warnings)
+    put("volume", "VL")
+    if ris_type == "RPRT":
+        put("number", "M1", "IS")  # a report's number
+    else:
+        put("issue", "IS", "CP")
+    _pages(record, csl, lines)
+    put("publisher", "PB")
+    put("publisher-place", "CY", "PP")
+    put("edition", "ET")
+    if ris_type in ("THES", "RPRT"):
+        put("genre", "M3")
+    isbn, isbn_line = record.first("SN")
+    if isbn and (ris_type in _BOOKS or ris_type in ("CHAP", "ECHAP")):
+        csl["ISBN"] = isbn
+        lines["ISBN"] = isbn_line
+    elif isbn:
+        item.dropped.append("SN")  # an ISSN for journals: no place in the library
+
+    doi, doi_line = record.first("DO")
+    if not doi:
+        for tag in ("M3", "N1", "UR", "L2"):
+            for value in record.values(tag):
+                found = _DOI_LIKE.search(value)
+                if found and (tag != "UR" or "doi.org/" in value):
+                    doi, doi_line = found.group(0), record.first(tag)[1]
+                    break
+            if doi:
+                break
+    if doi:
+        csl["DOI"] = doi
+        lines["DOI"] = doi_line
+    urls = (
+        record.values("UR")
+        or record.values("L2", "LK")
+        or [value for value in record.values("L1") if value.startswith(("http://", "https://"))]
+    )
+    if urls:
+        csl["URL"] = " ".join(urls)
+        lines["URL"] = record.first("UR", "L2", "LK", "L1")[1]
+    pmid = _pmid(record)
+    if pmid:
+        csl["PMID"] = pmid
+    accessed, _ = record.first("Y2")
+    if accessed:
+        date = loose_date(accessed)
+        if date and date[1] and date[2]:
+            csl["accessed"] = {"date-parts": [list(date)]}
+        else:
+            item.warnings.append(f"has the access date “{accessed}”, which is not a full date")
+    item.dropped.extend(sorted({tag for tag, value, _ in record.tags if tag not in _READ}))
+    return item
+
+
+def _date(record: _Record, csl: dict[str, Any], warnings: list[str]) -> None:
+    year_text, _ = record.first("PY", "Y1")
+    date_text, _ = record.first("DA")
+    year = loose_date(year_text) if year_text else None
+    detailed = loose_date(date_text) if date_text else None
+    if year and detailed and detailed[0] == year[0] and year[1] is None:
+        year = detailed
+    date = year or detailed
+    if date is None:
+        shown = year_text or date_text
+        if shown:
+            warnings.append(
+                f"has the year “{shown}”, which is not a year; it will be cited as “n.d.”"
+            )
+        else:
+            warnings.append("has no year; it will be cited as “n.d.”")
+        return
+    csl["issued"] = {"date-parts": [[part for part in date if part is not None]]}
+
+
+def _pages(record: _Record, csl: dict[str, Any], lines: dict[str, int]) -> None:
+    start, line = record.first("SP")
+    end, _ = record.first("EP")
+    if not start and not end:
+        return
+    if start and end and start != end and not re.search(r"[-–—]", start):
+        csl["page"] = f"{start}-{end}"
+    else:
+        csl["page"] = start or end
+    lines["page"] = line
+
+
+def _pmid(record: _Record) -> str:
+    for value in record.values("AN"):
+        value = value.strip()
+        if value.isdigit() and len(value) <= 9:
+            return value
+        match = _PMID_LABEL.match(value)
+        if match:
+            return match.group(1)
+    # Custom fields: "PMID: 123" anywhere; a bare number only in a record from PubMed.
+    from_pubmed = any(
+        re.search(r"pubmed|medline|\bnlm\b", value, re.I) for value in record.values("DB", "DP")
+    )
+    for tag in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "M2", "N1"):
+        for value in record.values(tag):
+            match = _PMID_LABEL.match(value)
+            if match:
+                return match.group(1)
+            if from_pubmed and value.strip().isdigit() and len(value.strip()) <= 9:
+                return value.strip()
+    return ""
