@@ -1,9 +1,10 @@
-"""The reference library in the admin, and the two-step BibTeX import.
+"""The reference library in the admin, and the two-step import.
 
-Import: upload or paste → preview (nothing written) → confirm. The confirm form carries
-the very text that was previewed, with a signed SHA-256 of it (and of what the preview
-promised), so an edited or forged confirm is refused instead of importing something
-nobody saw.
+Import: upload or paste (BibTeX, RIS, CSL-JSON or PubMed/MEDLINE, told apart by content
+or chosen) → preview (nothing written) → confirm. The confirm form carries the very text
+that was previewed and the format it was read as, with a signed SHA-256 of the text (and
+of what the preview promised), so an edited or forged confirm is refused instead of
+importing something nobody saw.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import smart_split, unescape_string_literal
 
-from . import bibtex
+from . import importing
 from .identifiers import normalize_doi
 from .models import KEY_RE, Reference
 
@@ -54,7 +55,9 @@ class NameListField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         # A list from the model; a string is the user's own text, redisplayed after an error.
         if isinstance(value, list):
-            return "\n".join(bibtex.format_name(name) for name in value if isinstance(name, dict))
+            return "\n".join(
+                importing.format_name(name) for name in value if isinstance(name, dict)
+            )
         return value
 
     def to_python(self, value: Any) -> list[dict[str, str]]:
@@ -89,7 +92,7 @@ def _validate_key(value: str) -> None:
     # The model's validator message holds a bare "%" that breaks Django's formatting
     # of messages with parameters; this raises the same rule without parameters.
     if not KEY_RE.fullmatch(value or ""):
-        raise ValidationError(bibtex.KEY_RULE, code="invalid")
+        raise ValidationError(importing.KEY_RULE, code="invalid")
 
 
 class ReferenceAdminForm(forms.ModelForm):
@@ -207,6 +210,11 @@ class ReferenceAdmin(admin.ModelAdmin):
             queryset = queryset.filter(match)
         return queryset, False
 
+    def save_model(self, request, obj, form, change) -> None:
+        # Recorded so the articles citing it know who changed their content.
+        obj.edited_by = request.user
+        super().save_model(request, obj, form, change)
+
     # --- Import -------------------------------------------------------------------------
 
     def get_urls(self) -> list:
@@ -225,17 +233,35 @@ class ReferenceAdmin(admin.ModelAdmin):
         if request.method == "POST" and "confirm" in request.POST:
             return self._confirm(request)
         if request.method == "POST":
-            form = BibtexUploadForm(request.POST, request.FILES)
+            form = ImportUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                return self._preview(request, form.cleaned_data["bibtex"])
+                return self._preview(
+                    request, form, form.cleaned_data["source"], form.cleaned_data["format"]
+                )
             return self._render(request, {"form": form}, status=400)
-        return self._render(request, {"form": BibtexUploadForm()})
+        return self._render(request, {"form": ImportUploadForm()})
 
-    def _preview(self, request: HttpRequest, text: str, *, notice: str = "") -> HttpResponse:
-        plan = bibtex.plan_import(parsed=bibtex.parse_bibtex(text=text))
-        confirm = BibtexConfirmForm(
+    def _preview(
+        self,
+        request: HttpRequest,
+        form: forms.Form | None,
+        text: str,
+        format: str,
+        *,
+        notice: str = "",
+    ) -> HttpResponse:
+        try:
+            parsed = importing.parse(text=text, format=format or None)
+        except importing.InputError as error:
+            # The file cannot be read at all (invalid JSON, say): nothing to preview.
+            form = form or ImportUploadForm()
+            form.add_error(None, str(error))
+            return self._render(request, {"form": form}, status=400)
+        plan = importing.plan_import(parsed=parsed)
+        confirm = ImportConfirmForm(
             initial={
                 "text": text,
+                "format": plan.format,
                 "signature": _sign(request, text, plan),
                 "update_existing": False,
             }
@@ -251,11 +277,16 @@ class ReferenceAdmin(admin.ModelAdmin):
             },
         )
 
+    def _refuse(self, request: HttpRequest, form: forms.Form, message: str) -> HttpResponse:
+        form.add_error(None, message)
+        return self._render(request, {"form": ImportUploadForm(), "refused": form}, 400)
+
     def _confirm(self, request: HttpRequest) -> HttpResponse:
-        form = BibtexConfirmForm(request.POST)
+        form = ImportConfirmForm(request.POST)
         if not form.is_valid():
-            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
-        text = bibtex.normalize_newlines(form.cleaned_data["text"])
+            return self._render(request, {"form": ImportUploadForm(), "refused": form}, 400)
+        text = importing.normalize_newlines(form.cleaned_data["text"])
+        format = form.cleaned_data["format"]
         update = form.cleaned_data["update_existing"]
         if update and not self.has_change_permission(request):
             raise PermissionDenied
@@ -264,36 +295,41 @@ class ReferenceAdmin(admin.ModelAdmin):
                 form.cleaned_data["signature"], salt=_SALT, max_age=_PREVIEW_MAX_AGE
             )
         except signing.SignatureExpired:
-            form.add_error(None, "The preview is more than an hour old; preview again.")
-            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
+            return self._refuse(request, form, "The preview is more than an hour old; preview "
+                                               "again.")  # fmt: skip
         except signing.BadSignature:
-            form.add_error(None, "The confirmation is not one this site issued; nothing "
-                                 "was imported.")  # fmt: skip
-            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
-        if signed.get("user") != request.user.pk or signed.get("sha256") != bibtex.text_sha256(
-            text
+            return self._refuse(request, form, "The confirmation is not one this site issued; "
+                                               "nothing was imported.")  # fmt: skip
+        if (
+            signed.get("user") != request.user.pk
+            or signed.get("sha256") != importing.text_sha256(text)
+            or signed.get("format") != format
         ):
-            form.add_error(None, "The text to import is not the text that was previewed; "
-                                 "nothing was imported.")  # fmt: skip
-            return self._render(request, {"form": BibtexUploadForm(), "refused": form}, 400)
-        plan = bibtex.plan_import(parsed=bibtex.parse_bibtex(text=text))
+            return self._refuse(request, form, "The text to import is not the text that was "
+                                               "previewed; nothing was imported.")  # fmt: skip
+        try:
+            plan = importing.plan_import(parsed=importing.parse(text=text, format=format))
+        except importing.InputError as error:
+            return self._refuse(request, form, str(error))
         if plan.fingerprint() != signed.get("plan"):
             # Someone changed the library since the preview: show what would happen now.
             return self._preview(
                 request,
+                None,
                 text,
+                format,
                 notice="The library changed since your preview, so the import would no "
                 "longer do what it showed. Nothing was imported; check this new preview.",
             )
-        result = bibtex.apply_import(plan=plan, update_existing=update)
+        result = importing.apply_import(plan=plan, update_existing=update, actor=request.user)
         if not result.applied:
             for error in result.errors:
                 messages.error(request, error)
             messages.error(request, "Nothing was imported.")
             return HttpResponseRedirect(request.path)
         summary = (
-            f"BibTeX import: {len(result.created)} new, {len(result.updated)} updated, "
-            f"{result.unchanged} unchanged"
+            f"{plan.format_label} import: {len(result.created)} new, "
+            f"{len(result.updated)} updated, {result.unchanged} unchanged"
         )
         if result.not_updated:
             summary += f", {len(result.not_updated)} changed but not updated"
@@ -310,8 +346,9 @@ class ReferenceAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Import BibTeX",
-            "max_megabytes": bibtex.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "title": "Import references",
+            "max_megabytes": importing.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "formats": [reader.label for reader in importing.readers().values()],
             **context,
         }
         return TemplateResponse(
@@ -319,14 +356,22 @@ class ReferenceAdmin(admin.ModelAdmin):
         )
 
 
+# The salt predates the other formats; keeping it keeps the confirm forms of previews
+# made just before a deploy valid.
 _SALT = "references.admin.bibtex-import"
 _PREVIEW_MAX_AGE = 60 * 60
 
 
-def _sign(request: HttpRequest, text: str, plan: bibtex.ImportPlan) -> str:
-    """What the confirm button vouches for: who previewed which text with which outcome."""
+def _sign(request: HttpRequest, text: str, plan: importing.ImportPlan) -> str:
+    """What the confirm button vouches for: who previewed which text, read as which
+    format, with which outcome."""
     return signing.dumps(
-        {"user": request.user.pk, "sha256": bibtex.text_sha256(text), "plan": plan.fingerprint()},
+        {
+            "user": request.user.pk,
+            "sha256": importing.text_sha256(text),
+            "format": plan.format,
+            "plan": plan.fingerprint(),
+        },
         salt=_SALT,
         compress=True,
     )
@@ -335,15 +380,30 @@ def _sign(request: HttpRequest, text: str, plan: bibtex.ImportPlan) -> str:
 # --- Import forms -----------------------------------------------------------------------
 
 
-class BibtexUploadForm(forms.Form):
+def _format_choices() -> list[tuple[str, str]]:
+    return [("", "Tell from the content")] + [
+        (reader.name, reader.label) for reader in importing.readers().values()
+    ]
+
+
+class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        required=False, label="BibTeX file", help_text="A .bib file saved as UTF-8."
+        required=False,
+        label="File",
+        help_text="A .bib, .ris, .json (CSL-JSON) or .nbib (PubMed) file saved as UTF-8, as "
+        "EndNote, Zotero, Mendeley, JabRef or PubMed export it.",
     )
     text = forms.CharField(
         required=False,
         strip=False,
-        label="…or paste BibTeX",
+        label="…or paste references",
         widget=forms.Textarea(attrs={"rows": 12, "cols": 90, "spellcheck": "false"}),
+    )
+    format = forms.ChoiceField(
+        required=False,
+        choices=_format_choices,
+        label="Format",
+        help_text="Leave it to the site unless it reads the file as the wrong format.",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -351,34 +411,38 @@ class BibtexUploadForm(forms.Form):
         upload, pasted = data.get("file"), data.get("text") or ""
         if upload and pasted.strip():
             raise ValidationError("Upload a file or paste text, not both.")
-        limit = bibtex.MAX_UPLOAD_BYTES
+        limit = importing.MAX_UPLOAD_BYTES
         too_big = (
             f"That is more than {limit // (1024 * 1024)} MB. Import large files with "
-            "“manage.py import_bibtex FILE” instead."
+            "“manage.py import_references FILE” instead."
         )
         if upload:
             if upload.size > limit:
                 raise ValidationError(too_big)
             try:
-                data["bibtex"] = bibtex.decode_bibtex_bytes(upload.read())
-            except bibtex.BibtexInputError as error:
+                data["source"] = importing.decode_bytes(upload.read())
+            except importing.InputError as error:
                 raise ValidationError(str(error)) from error
         elif pasted.strip():
             if len(pasted.encode("utf-8")) > limit:
                 raise ValidationError(too_big)
             try:
-                bibtex.check_text(pasted)
-            except bibtex.BibtexInputError as error:
+                importing.check_text(pasted)
+            except importing.InputError as error:
                 raise ValidationError(str(error)) from error
-            data["bibtex"] = bibtex.normalize_newlines(pasted)
+            data["source"] = importing.normalize_newlines(pasted)
         else:
-            raise ValidationError("Choose a .bib file or paste BibTeX.")
+            raise ValidationError(
+                "Choose a file or paste references (BibTeX, RIS, CSL-JSON or PubMed)."
+            )
         return data
 
 
-class BibtexConfirmForm(forms.Form):
+class ImportConfirmForm(forms.Form):
     confirm = forms.CharField(widget=forms.HiddenInput, initial="1")
     text = forms.CharField(widget=forms.HiddenInput, strip=False)
+    # The format the preview read the text as, so the confirm reads it the same way.
+    format = forms.CharField(widget=forms.HiddenInput, required=False)
     signature = forms.CharField(widget=forms.HiddenInput)
     update_existing = forms.BooleanField(
         required=False,
@@ -388,6 +452,12 @@ class BibtexConfirmForm(forms.Form):
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
-        if len(text.encode("utf-8")) > bibtex.MAX_UPLOAD_BYTES:
+        if len(text.encode("utf-8")) > importing.MAX_UPLOAD_BYTES:
             raise ValidationError("The text is larger than the import limit.")
         return text
+
+    def clean_format(self) -> str:
+        format = self.cleaned_data["format"] or "bibtex"
+        if format not in importing.readers():
+            raise ValidationError("Unknown format.")
+        return format
