@@ -27,7 +27,14 @@ from django.db import models
 
 # Models whose rows, once written, are never changed or deleted. "app_label.Model" names a
 # model's table; "app_label.Model.field" names the through table of a many-to-many field.
-APPEND_ONLY_MODELS = ["articles.AuditEvent", "reviewers.Review"]
+APPEND_ONLY_MODELS = [
+    "articles.AuditEvent",
+    "articles.AuditVerification",
+    "articles.Contribution",
+    "articles.Revision.contributors",
+    "images.StoredImage",
+    "reviewers.Review",
+]
 
 # The model whose table is writable column by column, and where its columns are listed.
 COLUMN_LIMITED_MODEL = "articles.Revision"

@@ -17,6 +17,7 @@ from django.db import connection
 from articles.audit_chain import GENESIS, check_chain, event_digest
 from articles.models import AuditEvent, AuditVerification
 from tests.articles.admin_fixtures import edit, story, submit
+from tests.db_role_plugin import owner_privileges
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @contextmanager
 def as_superuser_by_hand():
     """Lift the append-only triggers, as someone with full rights on the database could."""
-    with connection.cursor() as cursor:
+    with owner_privileges(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # A superuser's switch that skips every user trigger for this session.
             cursor.execute("SET session_replication_role = replica")

@@ -15,7 +15,17 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.db_role_plugin import owner_privileges
+
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _as_the_owner(transactional_db):
+    """Migrating is the owner's job: under DATABASE_APP_ROLE this test acts as the owner."""
+    with owner_privileges():
+        yield
+
 
 BEFORE = [
     ("articles", "0010_frozen_revision_content"),

@@ -17,12 +17,21 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from PIL import Image
 
+from tests.db_role_plugin import owner_privileges
 from tests.images.pictures import SECRET_COMMENT, jpeg_with_secrets, picture, stored_files
 
 # Schema changes need a real transaction on SQLite. No serialized rollback: the test needs no
 # data from before it, and restoring a snapshot fails after another transactional test's
 # flush has recreated the content types under new ids.
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _as_the_owner(transactional_db):
+    """Migrating is the owner's job: under DATABASE_APP_ROLE this test acts as the owner."""
+    with owner_privileges():
+        yield
+
 
 BEFORE = [
     ("articles", "0010_frozen_revision_content"),
