@@ -74,7 +74,7 @@ STATE_TABLE = [
     #                      edited unchgd  draw                           ule    edule  lish
     ("draft",              OK,    OK,     NA,    NA,     NA,     NA,     NA,    NA,    ERR),
     ("pending",            OK,    ERR,    OK,    OK,     OK,     ERR,    ERR,   ERR,   ERR),
-    ("changes_requested",  OK,    OK,     ERR,   ERR,    ERR,    ERR,    ERR,   ERR,   ERR),
+    ("changes_requested",  OK,    ERR,    ERR,   ERR,    ERR,    ERR,    ERR,   ERR,   ERR),
     ("approved",           OK,    ERR,    ERR,   ERR,    ERR,    OK,     OK,    ERR,   ERR),
     ("scheduled",          OK,    ERR,    ERR,   ERR,    ERR,    OK,     OK,    OK,    ERR),
     ("live",               OK,    ERR,    ERR,   ERR,    ERR,    ERR,    ERR,   ERR,   OK),
@@ -88,7 +88,7 @@ STATE_TABLE = [
 # States (the revision acted on is `Scenario.target`):
 #   draft             an article that was never submitted (no revision)
 #   pending           revision 1 waits for review
-#   changes_requested revision 1 sent back by a physician
+#   changes_requested revision 1 sent back by a physician (resubmitting it unchanged: refused)
 #   approved          revision 1 approved, not published
 #   scheduled         revision 1 approved and scheduled a week ahead
 #   live              revision 1 published and live
