@@ -125,7 +125,8 @@ def database_unavailable_response(request: HttpRequest, exc: BaseException | Non
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
-    response._has_been_logged = True  # by the throttled line above, not once per request
+    # Logged by the throttled line above, not once per request by django.request.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -197,7 +198,8 @@ class RequestSizeLimitMiddleware:
             "Request too large (413)",
         )
         response = HttpResponse(body, status=413)
-        response._has_been_logged = True  # the line above says more than Django's would
+        # The line above says more than django.request's "Request Entity Too Large" would.
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response
 
 
