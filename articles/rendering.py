@@ -11,9 +11,13 @@ allow-list, whoever wrote it.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape, unescape
 from urllib.parse import unquote
 
@@ -165,7 +169,7 @@ def _hidden_scheme(url: str) -> bool:
     allowed (`java%09script:`): no browser should get the chance to guess."""
     decoded = re.sub(r"[\x00-\x20\x7f]", "", unquote(unescape(url))).lower()
     match = _SCHEME.match(decoded)
-    return bool(match) and match.group(1) not in URL_SCHEMES
+    return match is not None and match.group(1) not in URL_SCHEMES
 
 
 def _own_image(src: str) -> str | None:
@@ -387,17 +391,29 @@ def render_article(
 
     `references` maps citation keys to CSL-JSON items: the live library for drafts and
     previews, the frozen snapshot for a revision. Raises PandocError when the body cannot be
-    rendered within the limits.
+    rendered within the limits. The result depends on nothing but these inputs (and the
+    media address images must start with), so the last few renders are kept: saving and
+    submitting the same text, or a preview repeated as the writer pauses, runs pandoc once.
     """
-    style = style or settings.CITATION_STYLE
-    body = normalize_newlines(body)
+    rendered = _render_cached(
+        normalize_newlines(body),
+        json.dumps(references, sort_keys=True, ensure_ascii=False),
+        style or settings.CITATION_STYLE,
+        settings.MEDIA_URL,
+    )
+    return dataclasses.replace(rendered, toc=copy.deepcopy(rendered.toc))
+
+
+@lru_cache(maxsize=128)
+def _render_cached(body: str, references_json: str, style: str, media_url: str) -> RenderedArticle:
+    references: dict[str, dict] = json.loads(references_json)
     output = run_pandoc(
         body, references=[for_citeproc(item) for item in references.values()], style=style
     )
     root = _fragment(output.html)
     refs = root.find(".//div[@id='refs']")
-    if refs is not None:
-        refs.getparent().remove(refs)
+    if refs is not None and (parent := refs.getparent()) is not None:
+        parent.remove(refs)
     _narratives(root, references, style)
     counts, unknown = _link_citations(root, body, style, set(references))
     references_html, cited = _reference_list(refs, references, counts, style)

@@ -214,3 +214,28 @@ def published_article(make_published, make_reference):
         slug="couples-therapy-intimacy",
         change_note="First version.",
     )
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A fresh MEDIA_ROOT for the test: nothing is ever written into the repository."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture
+def stored_picture(media_root, db):
+    """Store a small picture through the real upload path; returns the StoredImage."""
+    from images.services import store_image
+    from tests.images.pictures import picture, upload
+
+    colors = itertools.count(1)
+
+    def factory(name: str = "picture.png", *, actor=None):
+        shade = next(colors)
+        content = picture("PNG", color=(shade * 37 % 256, 90, 200))
+        return store_image(upload=upload(name, content), actor=actor)
+
+    return factory
