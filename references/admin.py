@@ -251,13 +251,12 @@ class ReferenceAdmin(admin.ModelAdmin):
         notice: str = "",
     ) -> HttpResponse:
         try:
-            parsed = importing.parse(text=text, format=format or None)
+            plan = importing.preview(text=text, format=format or None)
         except importing.InputError as error:
             # The file cannot be read at all (invalid JSON, say): nothing to preview.
             form = form or ImportUploadForm()
             form.add_error(None, str(error))
             return self._render(request, {"form": form}, status=400)
-        plan = importing.plan_import(parsed=parsed)
         confirm = ImportConfirmForm(
             initial={
                 "text": text,
@@ -308,7 +307,7 @@ class ReferenceAdmin(admin.ModelAdmin):
             return self._refuse(request, form, "The text to import is not the text that was "
                                                "previewed; nothing was imported.")  # fmt: skip
         try:
-            plan = importing.plan_import(parsed=importing.parse(text=text, format=format))
+            plan = importing.preview(text=text, format=format)
         except importing.InputError as error:
             return self._refuse(request, form, str(error))
         if plan.fingerprint() != signed.get("plan"):

@@ -11,8 +11,8 @@ One seam for every format:
 
 Typical use, as the admin and `manage.py import_references` do it::
 
-    text = decode_bytes(upload.read())          # UTF-8 only; InputError otherwise
-    plan = plan_import(parsed=parse(text=text))  # format detected by content
+    text = decode_bytes(upload.read())  # UTF-8 only; InputError otherwise
+    plan = preview(text=text)  # parse + plan_import; the format told from the content
     ...show plan, ask...
     result = apply_import(plan=plan, update_existing=False, actor=request.user)
 
@@ -35,6 +35,7 @@ from .engine import (
     parse,
     parse_bibtex,
     plan_import,
+    preview,
     read,
 )
 from .latex import latex_to_rich_text, latex_to_unicode
@@ -79,6 +80,7 @@ __all__ = [
     "parse_bibtex",
     "pick_reader",
     "plan_import",
+    "preview",
     "read",
     "readers",
     "rich_text_html",

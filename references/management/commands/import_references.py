@@ -54,11 +54,10 @@ class Command(BaseCommand):
         progress = self._progress if self.stdout.isatty() else None
         try:
             text = importing.decode_bytes(data)
-            parsed = importing.parse(text=text, format=options["format"], progress=progress)
+            plan = importing.preview(text=text, format=options["format"], progress=progress)
         except importing.InputError as error:
             self._clear_progress(progress)
             raise CommandError(str(error)) from error
-        plan = importing.plan_import(parsed=parsed)
         self._clear_progress(progress)
         self._report_plan(plan, update=options["update"])
 
