@@ -48,4 +48,6 @@ def rich_text_html(value: str) -> SafeString:
 
 def rich_text_plain(value: str) -> str:
     """The value without its markup, for sorting, searching and plain-text contexts."""
-    return _TAG.sub("", value or "")
+    if not value or "<" not in value:
+        return value or ""
+    return _TAG.sub("", value)

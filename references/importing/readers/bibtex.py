@@ -970,7 +970,8 @@ def _issued(
     if not source.get("year"):
         warnings.append(NO_YEAR)
         return None
-    year_match = _YEAR.search(latex_to_unicode(source["year"]))
+    year_text = source["year"]
+    year_match = _YEAR.search(year_text if year_text.isdigit() else latex_to_unicode(year_text))
     if not year_match:
         warnings.append(
             f"has the year “{source['year']}”, which is not a year; it will be cited as “n.d.”"
