@@ -49,6 +49,7 @@ validate-html: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/citation_formatting.py
+	$(PY) bench/import_speed.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
