@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet, TextField
@@ -320,10 +321,12 @@ class ReferenceAdmin(admin.ModelAdmin):
                 notice="The library changed since your preview, so the import would no "
                 "longer do what it showed. Nothing was imported; check this new preview.",
             )
-        result = importing.apply_import(plan=plan, update_existing=update, actor=request.user)
+        # The admin only lets signed-in staff this far.
+        actor = cast(AbstractBaseUser, request.user)
+        result = importing.apply_import(plan=plan, update_existing=update, actor=actor)
         if not result.applied:
-            for error in result.errors:
-                messages.error(request, error)
+            for problem in result.errors:
+                messages.error(request, problem)
             messages.error(request, "Nothing was imported.")
             return HttpResponseRedirect(request.path)
         summary = (
@@ -406,7 +409,7 @@ class ImportUploadForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         upload, pasted = data.get("file"), data.get("text") or ""
         if upload and pasted.strip():
             raise ValidationError("Upload a file or paste text, not both.")

@@ -68,7 +68,7 @@ from .text import normalize_newlines
 # The validator's message contains a bare "%", which Django's %-formatting of
 # ValidationError messages (with a `value` param) cannot handle; we quote it as is.
 KEY_RULE = str(citation_key_validator.message)
-_KEY_MAX_LENGTH = Reference._meta.get_field("key").max_length
+_KEY_MAX_LENGTH = int(Reference._meta.get_field("key").max_length or 0)
 
 
 class EntryFailed(Exception):
@@ -296,11 +296,9 @@ def _parse(text: str, format: str | None, progress: Progress | None) -> ParsedIm
         try:
             if item.problem:
                 raise EntryFailed(item.problem)
-            fields = to_fields(item, warnings, dropped)
+            converted.append((item, to_fields(item, warnings, dropped), warnings, ""))
         except EntryFailed as error:
             converted.append((item, None, warnings, error.reason))
-            continue
-        converted.append((item, fields, warnings, ""))
 
     for item, fields, warnings, problem in converted:
         key = str(item.csl.get("id") or "").strip()
@@ -322,7 +320,7 @@ def _parse(text: str, format: str | None, progress: Progress | None) -> ParsedIm
                 continue
             # A second entry with a known key is reported as a duplicate either way.
             fields, warnings = {}, []
-        else:
+        elif fields is not None:
             fields["key"] = key
         parsed.entries.append(
             ParsedEntry(
@@ -400,8 +398,8 @@ _HANDLED = frozenset(
      "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES}
 )  # fmt: skip
 _SPACES = re.compile(r"\s+")
-_ISBN_MAX = Reference._meta.get_field("isbn").max_length
-_URL_MAX = Reference._meta.get_field("url").max_length
+_ISBN_MAX = int(Reference._meta.get_field("isbn").max_length or 0)
+_URL_MAX = int(Reference._meta.get_field("url").max_length or 0)
 
 
 def _text(value: Any) -> str:
@@ -528,8 +526,8 @@ _LINE_KEYS = {
 _MODEL_FIELDS = {f.name: f for f in Reference._meta.concrete_fields}
 _TYPE_VALUES = frozenset(t.value for t in ReferenceType)
 # Text fields whose only validator is their length: checked without calling validators.
-_LENGTH_ONLY = {
-    f.name: f.max_length
+_LENGTH_ONLY: dict[str, int] = {
+    f.name: int(f.max_length)
     for f in Reference._meta.concrete_fields
     if f.max_length
     and all(type(v).__name__ in ("MaxLengthValidator", "ProhibitNullCharactersValidator")
@@ -624,7 +622,7 @@ def _diff(reference: Reference, fields: dict[str, Any]) -> list[FieldChange]:
             continue  # the file does not provide it: the library's value stays
         old, new = getattr(reference, name), fields[name]
         if _normalized(old) != _normalized(new):
-            label = str(Reference._meta.get_field(name).verbose_name)
+            label = str(_MODEL_FIELDS[name].verbose_name)
             changes.append(
                 FieldChange(name, label, display_value(name, old), display_value(name, new))
             )
@@ -784,7 +782,7 @@ def _plan(parsed: ParsedImport) -> ImportPlan:
         if reference is not None:
             item.changes = _diff(reference, entry.fields)
             item.status = Status.CHANGED if item.changes else Status.UNCHANGED
-            item.cited_by = reference.citing_article_count
+            item.cited_by = getattr(reference, "citing_article_count", 0)
     plan.items.sort(key=lambda item: item.line)
     return plan
 
@@ -849,7 +847,7 @@ def apply_import(
                         )
                     )
                     continue
-                reference.edited_by = actor
+                reference.edited_by = actor  # type: ignore[assignment]  # any user model
                 reference.save()
                 (result.created if item.status == Status.NEW else result.updated).append(item.key)
             if result.errors:

@@ -29,6 +29,7 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 from bibtexparser.model import (
+    Block,
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
@@ -228,7 +229,7 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
         ):
             string = block.ignore_error_block
             result.warnings.append(
-                f"line {block.start_line + 1}: @string {string.key} is defined again; "
+                f"line {_line(block)}: @string {string.key} is defined again; "
                 "the later definition is used"
             )
         if isinstance(string, String):
@@ -237,9 +238,9 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
                 macros[string.key.lower()] = _evaluate(string.value, macros, warnings)
             except _BadValue as error:
                 result.failures.append(
-                    BlockProblem(string.start_line + 1, "", f"@string {string.key}: {error}")
+                    BlockProblem(_line(string), "", f"@string {string.key}: {error}")
                 )
-            result.warnings.extend(f"line {string.start_line + 1}: {w}" for w in warnings)
+            result.warnings.extend(f"line {_line(string)}: {w}" for w in warnings)
 
     raw_entries: list[_RawEntry] = []
     first_by_key: dict[str, _RawEntry] = {}
@@ -249,7 +250,9 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
                 raw = _raw_entry(block.ignore_error_block, macros)
                 raw.duplicate_of_line = first_by_key[raw.key].line
                 raw_entries.append(raw)
-        elif isinstance(block, DuplicateFieldKeyBlock):
+        elif isinstance(block, DuplicateFieldKeyBlock) and isinstance(
+            block.ignore_error_block, Entry
+        ):
             entry = block.ignore_error_block
             twice = sorted(name.lower() for name in block.duplicate_keys)
             shown_twice = [name for name in twice if name in _USED_FIELDS]
@@ -257,7 +260,7 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
             if differing:
                 result.failures.append(
                     BlockProblem(
-                        entry.start_line + 1,
+                        _line(entry),
                         entry.key,
                         f"the field {', '.join(differing)} appears twice with different "
                         "values; keep one and import again",
@@ -304,6 +307,11 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
     return result
 
 
+def _line(block: Block) -> int:
+    """A block's 1-based line (bibtexparser counts from 0)."""
+    return (block.start_line or 0) + 1
+
+
 def _values(entry: Entry, name: str) -> set[str]:
     return {f.value.strip() for f in entry.fields if f.key.strip().lower() == name}
 
@@ -314,11 +322,12 @@ def _raw_entry(
     raw = _RawEntry(
         key=entry.key.strip(),
         bibtex_type=entry.entry_type.lower(),
-        line=entry.start_line + 1,
+        line=_line(entry),
         fields={},
         field_lines={},
     )
     fields, field_lines = raw.fields, raw.field_lines
+    entry_start = entry.start_line or 0
     for bib_field in entry.fields:
         name = bib_field.key.lower()
         if name not in _USED_FIELDS:
@@ -332,7 +341,7 @@ def _raw_entry(
                 # Field names are case-insensitive in BibTeX; like BibTeX, the first counts.
                 raw.warnings.append(f"has the field {name} twice; the first one is used")
             continue
-        line = (bib_field.start_line or entry.start_line) + 1
+        line = (bib_field.start_line or entry_start) + 1
         value = bib_field.value
         if (
             type(value) is str

@@ -24,7 +24,7 @@ from ...models import KEY_RE
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
 from ..text import InputError, line_of
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE = re.compile(r"[ \t\n\r]+")
 _DECODER = json.JSONDecoder()
 
 
@@ -51,15 +51,20 @@ class CslJsonReader(Reader):
 READER = CslJsonReader()
 
 
+def _skip_space(text: str, position: int) -> int:
+    match = _WHITESPACE.match(text, position)
+    return match.end() if match else position
+
+
 def _split_items(text: str) -> list[tuple[Any, int, int]]:
     """Each top-level item with its start and end offsets; InputError for invalid JSON."""
-    position = _WHITESPACE.match(text, 0).end()
+    position = _skip_space(text, 0)
     if text.startswith("\ufeff", position):
-        position = _WHITESPACE.match(text, position + 1).end()
+        position = _skip_space(text, position + 1)
     if text.startswith("{", position):
         # One item on its own, or {"items": [...]}.
         value, end = _decode(text, position, 1)
-        rest = _WHITESPACE.match(text, end).end()
+        rest = _skip_space(text, end)
         if rest != len(text):
             raise InputError(_error_text(text, rest, 1, "unexpected text after the JSON object"))
         if isinstance(value, dict) and isinstance(value.get("items"), list):
@@ -71,19 +76,19 @@ def _split_items(text: str) -> list[tuple[Any, int, int]]:
             f"but line {line_of(text, position)} starts with “{text[position : position + 20]}”."
         )
     items: list[tuple[Any, int, int]] = []
-    position = _WHITESPACE.match(text, position + 1).end()
+    position = _skip_space(text, position + 1)
     if text.startswith("]", position):
         return items
     while True:
         number = len(items) + 1
         value, end = _decode(text, position, number)
         items.append((value, position, end))
-        position = _WHITESPACE.match(text, end).end()
+        position = _skip_space(text, end)
         if text.startswith(",", position):
-            position = _WHITESPACE.match(text, position + 1).end()
+            position = _skip_space(text, position + 1)
             continue
         if text.startswith("]", position):
-            rest = _WHITESPACE.match(text, position + 1).end()
+            rest = _skip_space(text, position + 1)
             if rest != len(text):
                 raise InputError(
                     _error_text(text, rest, number, "unexpected text after the closing “]”")

@@ -76,8 +76,8 @@ class Command(BaseCommand):
             )
             self._clear_progress(progress)
             if not result.applied:
-                for error in result.errors:
-                    self.stderr.write(error)
+                for problem in result.errors:
+                    self.stderr.write(problem)
                 raise CommandError("The import was refused while writing; nothing was written.")
             self.stdout.write(
                 self.style.SUCCESS(
