@@ -115,10 +115,31 @@ class ReferenceAdminForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3, "cols": 80}),
         }
 
+    # When the reference was last saved, as this page loaded it: a save from a page loaded
+    # before someone else's save (in the admin or by an import) is refused, not merged.
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "key" in self.fields:
             self.fields["key"].validators.append(_validate_key)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Inside the admin's transaction: the row stays locked until the save.
+            current = (
+                Reference.objects.select_for_update().only("updated_at").get(pk=self.instance.pk)
+            )
+            if cleaned.get("loaded_version") != current.updated_at.isoformat():
+                raise forms.ValidationError(
+                    "Someone else saved this reference after you opened it (in the admin or "
+                    "by an import), so your changes were not saved. Copy your edits, reload "
+                    "the page and apply them again."
+                )
+        return cleaned
 
 
 # --- The changelist ---------------------------------------------------------------------
@@ -152,7 +173,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "doi", "container_title"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["key", "type", "title"]}),
+        (None, {"fields": ["key", "type", "title", "loaded_version"]}),
         ("Who and when", {"fields": [
             "authors", "authors_et_al", "editors",
             ("issued_year", "issued_month", "issued_day"),
