@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from django import forms
+from django.forms.fields import BaseTemporalField
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from clinic_site.text import CleanCharField
 from images.forms import StoredImageFormMixin, UploadedPictureField
 
+from . import scheduling
 from .models import Article
 from .workflow import ATTESTATION_TEXT
 
@@ -74,18 +80,54 @@ class RequestChangesForm(forms.Form):
     comment = CleanCharField(widget=forms.Textarea(attrs={"rows": 4}), label="What needs to change")
 
 
+class SiteZoneDateTimeField(forms.DateTimeField):
+    """A date and time typed and shown in the site's zone (settings.TIME_ZONE), not in
+    whatever zone is current: a browser's datetime-local input sends a wall-clock time with
+    no zone at all, and the editor may sit hours away from the server."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str):
+            # Parse only (as DateTimeField does: ISO 8601, else input_formats); the zone of a
+            # naive result is decided below, explicitly, not by the "current" time zone.
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError as error:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from error
+            value = parsed or BaseTemporalField.to_python(self, value)
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        try:
+            return scheduling.aware_in_site_zone(value)
+        except scheduling.NotAWallClockTime as refusal:
+            raise forms.ValidationError(str(refusal), code="ambiguous_timezone") from refusal
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return scheduling.in_site_zone(value)
+        return value
+
+
 class ScheduleForm(forms.Form):
-    publish_at = forms.DateTimeField(
+    publish_at = SiteZoneDateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        label="Publish at",
     )
 
-    def clean_publish_at(self):
-        value = self.cleaned_data["publish_at"]
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        return value
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Named when the form is built, so the page always says the zone in force.
+        zone = scheduling.site_time_zone()
+        now = scheduling.in_site_zone(timezone.now())
+        field = self.fields["publish_at"]
+        field.label = f"Publish at ({zone.key})"
+        field.help_text = (
+            f"Date and time in the site's time zone, {zone.key}, whatever your computer's "
+            f"clock says. It is now {now:%Y-%m-%d %H:%M} ({now:%Z}) there."
+        )
 
 
 class CommentForm(forms.Form):
