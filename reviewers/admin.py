@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from clinic_site.admin_mixins import RecordAdmin
+from clinic_site.admin_mixins import RecordAdmin, staff_user
 from clinic_site.text import CleanTextAdminMixin
 from images.forms import StoredImageFormMixin, UploadedPictureField
 
@@ -28,7 +28,9 @@ class ReviewerAdmin(CleanTextAdminMixin, admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["display_name", "user__username", "specialties"]
     prepopulated_fields = {"slug": ["display_name"]}
-    raw_id_fields = ["user"]
+    # Pick the account by name (the User admin's search: username, first and last name,
+    # e-mail), not by typing its numeric id.
+    autocomplete_fields = ["user"]
 
     def get_readonly_fields(self, request, obj=None):
         # A profile's account is fixed once created: past signatures stay attributable.
@@ -37,7 +39,8 @@ class ReviewerAdmin(CleanTextAdminMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # A class built for this request: pictures it stores are recorded as this user's.
-        form.uploaded_by = request.user
+        if issubclass(form, StoredImageFormMixin):
+            form.uploaded_by = staff_user(request)
         return form
 
 

@@ -221,3 +221,48 @@ def test_a_profile_change_does_not_rewrite_a_signed_review(client, signed):
     review = Review.objects.get(pk=review.pk)
     assert review.byline_name != "Renamed Doctor, D.O."
     assert review.reviewer_name == profile.display_name
+
+
+# --- Choosing the profile's account --------------------------------------------------------
+
+
+def test_the_add_page_picks_the_account_by_name_not_by_id(client):
+    client.force_login(editor())
+    response = client.get(reverse("admin:reviewers_reviewer_add"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Django's autocomplete (select2) widget over the User admin's search, not a raw id box.
+    assert 'class="admin-autocomplete' in html
+    assert 'data-field-name="user"' in html
+    assert f'data-ajax--url="{reverse("admin:autocomplete")}"' in html
+    assert "vForeignKeyRawIdAdminField" not in html
+
+
+def test_the_autocomplete_finds_the_account_by_name_for_an_editor(client):
+    doctor = writer("jroe")
+    doctor.first_name, doctor.last_name = "Jane", "Roe"
+    doctor.save()
+    writer("someone-else")
+    client.force_login(editor())
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "Roe", "app_label": "reviewers", "model_name": "reviewer", "field_name": "user"},
+    )
+    assert response.status_code == 200
+    assert response.json()["results"] == [{"id": str(doctor.pk), "text": "jroe"}]
+
+
+def test_a_profile_saved_with_the_chosen_account_keeps_it_read_only(client):
+    doctor, other = writer("jane"), writer("john")
+    client.force_login(editor())
+    response = client.post(reverse("admin:reviewers_reviewer_add"), reviewer_form(doctor))
+    assert response.status_code == 302
+    profile = Reviewer.objects.get(user=doctor)
+
+    url = reverse("admin:reviewers_reviewer_change", args=[profile.pk])
+    html = client.get(url).content.decode()
+    assert 'name="user"' not in html  # shown, not editable
+    assert "jane" in html
+    response = client.post(url, reviewer_form(other, display_name="Jane Roe"))
+    assert response.status_code == 302
+    assert Reviewer.objects.get(pk=profile.pk).user_id == doctor.pk
