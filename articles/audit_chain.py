@@ -126,7 +126,7 @@ def check_chain() -> ChainReport:
             )
         prev_hash, last_id, last_time = event.entry_hash, event.pk, event.created_at
     anchor = AuditVerification.objects.filter(ok=True).exclude(head_event_id=None).first()
-    if anchor is not None:
+    if anchor is not None and anchor.head_event_id is not None:
         still_there = AuditEvent.objects.filter(
             pk=anchor.head_event_id, entry_hash=anchor.head_hash
         ).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.html import escape
 
 from clinic_site.text import strip_controls
@@ -35,7 +35,7 @@ class RssFeed(Feed):
     removed, and RSS descriptions, which readers treat as HTML, are escaped once.
     """
 
-    feed_type = Rss201rev2Feed
+    feed_type: type[SyndicationFeed] = Rss201rev2Feed
 
     def title(self) -> str:
         return f"{strip_controls(settings.CLINIC_NAME)}: physician-reviewed health articles"
@@ -56,32 +56,33 @@ class RssFeed(Feed):
         return published_list()[:FEED_LENGTH]
 
     def item_title(self, item: Article) -> str:
-        return strip_controls(item.live_revision.title)
+        return strip_controls(item.public_revision.title)
 
     def item_description(self, item: Article) -> str:
-        return escape(strip_controls(item.live_revision.summary))
+        return escape(strip_controls(item.public_revision.summary))
 
     def item_link(self, item: Article) -> str:
         return absolute_url(item.get_absolute_url())
 
     def item_pubdate(self, item: Article):
-        return item.first_published_at or item.live_revision.published_at
+        return item.first_published_at or item.public_revision.published_at
 
     def item_updateddate(self, item: Article):
-        return item.live_revision.published_at
+        return item.public_revision.published_at
 
     def item_author_name(self, item: Article) -> str:
-        return strip_controls(item.live_revision.author_name) or settings.CLINIC_NAME
+        return strip_controls(item.public_revision.author_name) or settings.CLINIC_NAME
 
     def item_categories(self, item: Article) -> tuple[str, ...]:
-        return (strip_controls(item.live_revision.category.name),)
+        category = item.public_revision.category
+        return (strip_controls(category.name),) if category is not None else ()
 
 
 class AtomFeed(RssFeed):
     feed_type = _TextSummaryAtom
 
     def item_description(self, item: Article) -> str:
-        return strip_controls(item.live_revision.summary)  # type="text": not escaped again
+        return strip_controls(item.public_revision.summary)  # type="text": not escaped again
 
     def subtitle(self) -> str:
         return self.description()

@@ -9,7 +9,7 @@ review queue and buttons, and the "review requested" mail all ask the functions 
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from reviewers.models import Reviewer
@@ -20,7 +20,7 @@ REVIEW_PERMISSION = "articles.review_article"
 
 
 def record_contribution(
-    *, article: Article, user: AbstractBaseUser | None, kind: str, detail: str = ""
+    *, article: Article, user: User | None, kind: str, detail: str = ""
 ) -> Contribution:
     return Contribution.objects.create(
         article=article,
@@ -31,7 +31,7 @@ def record_contribution(
     )
 
 
-def contributor_ids_for_submission(article: Article, *, submitter: AbstractBaseUser) -> set[int]:
+def contributor_ids_for_submission(article: Article, *, submitter: User) -> set[int]:
     """Everyone who changed what the next revision freezes since the last approved one.
 
     Changes made after that revision was frozen are not in it, so they count, whenever the
@@ -48,15 +48,15 @@ def contributor_ids_for_submission(article: Article, *, submitter: AbstractBaseU
     return ids
 
 
-def _is_physician(user: AbstractBaseUser) -> bool:
+def _is_physician(user: User) -> bool:
     return bool(user.is_active and user.has_perm(REVIEW_PERMISSION))
 
 
-def active_profile(user: AbstractBaseUser) -> Reviewer | None:
+def active_profile(user: User) -> Reviewer | None:
     return Reviewer.objects.active().filter(user=user).first()
 
 
-def refusal_to_review(user: AbstractBaseUser, revision: Revision) -> str | None:
+def refusal_to_review(user: User, revision: Revision) -> str | None:
     """Why this user may not decide on this revision, or None if they may."""
     if not _is_physician(user):
         return "You do not have permission to review articles."
@@ -70,17 +70,17 @@ def refusal_to_review(user: AbstractBaseUser, revision: Revision) -> str | None:
     return None
 
 
-def has_contributed(user: AbstractBaseUser, revision: Revision) -> bool:
+def has_contributed(user: User, revision: Revision) -> bool:
     if user.pk in (revision.created_by_id, revision.article.author_id):
         return True
     return revision.contributors.filter(pk=user.pk).exists()
 
 
-def may_review(user: AbstractBaseUser, revision: Revision) -> bool:
+def may_review(user: User, revision: Revision) -> bool:
     return refusal_to_review(user, revision) is None
 
 
-def independent_of(user: AbstractBaseUser, revisions: QuerySet[Revision]) -> QuerySet[Revision]:
+def independent_of(user: User, revisions: QuerySet[Revision]) -> QuerySet[Revision]:
     """The revisions in `revisions` this user changed nothing of (the queryset form of
     `has_contributed`; tests check the two agree)."""
     return (
@@ -88,7 +88,7 @@ def independent_of(user: AbstractBaseUser, revisions: QuerySet[Revision]) -> Que
     )
 
 
-def awaiting_decision_by(user: AbstractBaseUser, revisions: QuerySet[Revision] | None = None):
+def awaiting_decision_by(user: User, revisions: QuerySet[Revision] | None = None):
     """Submissions this user may decide on now: the physician's review queue."""
     revisions = revisions if revisions is not None else Revision.objects.all()
     if not _is_physician(user) or active_profile(user) is None:

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from markdownx.models import MarkdownxField
 
 
@@ -23,6 +24,10 @@ class Category(models.Model):
         help_text="Overrides the site's review interval for this category "
         "(drug dosing ages faster than anatomy). Empty: the site default.",
     )
+
+    # Set on the category index only (articles.views.category_index): how many published
+    # articles the category lists.
+    article_count: int
 
     class Meta:
         ordering = ["name"]
@@ -118,6 +123,10 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # Set on a page of search results only, by articles.search.add_snippets: the excerpt
+    # around what was found, highlighted (safe HTML).
+    snippet: SafeString
+
     class Meta:
         ordering = ["-updated_at"]
         permissions = [
@@ -134,6 +143,14 @@ class Article(models.Model):
 
     def latest_revision(self) -> Revision | None:
         return self.revisions.order_by("-number").first()
+
+    @property
+    def public_revision(self) -> Revision:
+        """The live revision of an article known to be published (one from
+        `Article.objects.published()`, as feeds, the sitemap and search list them)."""
+        if self.live_revision is None:
+            raise ValueError(f"Article {self.pk} is not published: it has no live revision.")
+        return self.live_revision
 
 
 class RevisionStatus(models.TextChoices):

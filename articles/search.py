@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Expression, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -107,7 +107,7 @@ def _words(query: str) -> list[str]:
 def _fallback(base: QuerySet[Article], query: str) -> QuerySet[Article]:
     words = _words(query) or [query]
     condition = Q()
-    rank = Value(0)
+    rank: Expression = Value(0)
     for word in words:
         in_title = Q(live_revision__title__icontains=word)
         in_summary = Q(live_revision__summary__icontains=word)
@@ -137,7 +137,7 @@ def plain_text(markdown_source: str) -> str:
 
 def highlight(raw: str) -> SafeString:
     """Escape a snippet completely, then turn only the highlight markers into <mark>."""
-    text = escape(plain_text(raw))
+    text: str = escape(plain_text(raw))
     text = _MARKED.sub(lambda m: f"<mark>{m.group(1)}</mark>" if m.group(1) else "", text)
     text = text.replace(_START, "").replace(_STOP, "")
     return mark_safe(text)  # noqa: S308 - escaped above; only <mark> is added
@@ -175,6 +175,6 @@ def add_snippets(articles: list[Article], query: str) -> list[Article]:
     for article in articles:
         raw = getattr(article, "headline", None)
         if raw is None:
-            raw = fallback_snippet(article.live_revision.body, query)
+            raw = fallback_snippet(article.public_revision.body, query)
         article.snippet = highlight(raw)
     return articles

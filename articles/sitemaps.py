@@ -43,7 +43,7 @@ class ArticleSitemap(CanonicalSitemap):
         return published_list()
 
     def lastmod(self, item: Article):
-        return item.live_revision.published_at
+        return item.public_revision.published_at
 
 
 class CategorySitemap(CanonicalSitemap):

@@ -177,7 +177,7 @@ def _render_article(
     reviewer = review.reviewer if review is not None else None
     related = list(
         published_list()
-        .filter(live_revision__category_id=revision.category_id)
+        .filter(live_revision__category=revision.category_id)
         .exclude(pk=article.pk)[:RELATED_COUNT]
     )
     history = list(
@@ -221,7 +221,8 @@ def _render_article(
         "canonical_url": url,
         "image_url": image_url,
     }
-    if not preview:
+    # A live revision always has its approval (publishing requires it); a preview may not.
+    if not preview and review is not None:
         context["jsonld"] = jsonld.to_script_json(
             jsonld.article_page(
                 article=article, revision=revision, review=review, url=url, image_url=image_url

@@ -9,6 +9,7 @@ The feeds also strip them on the way out, for anything stored before this rule.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 
@@ -38,12 +39,24 @@ def clean_text_input(field: forms.Field) -> forms.Field:
             value = parse(value)
             return strip_controls(value) if isinstance(value, str) else value
 
-        field.to_python = to_python
+        # This one field instance's parser, whatever its class: a per-instance override is
+        # the point here, and mypy refuses assigning to a method on principle.
+        field.to_python = to_python  # type: ignore[method-assign]
     return field
 
 
-class CleanTextAdminMixin:
+if TYPE_CHECKING:
+    from django.contrib import admin
+
+    # What the mixin is mixed into, so its super() call is checked against ModelAdmin.
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+class CleanTextAdminMixin(_ModelAdmin):
     """For a ModelAdmin: every text column's form field cleans its input."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        return clean_text_input(super().formfield_for_dbfield(db_field, request, **kwargs))
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return clean_text_input(field) if field is not None else None

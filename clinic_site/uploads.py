@@ -8,6 +8,8 @@ as a photo's GPS position and anything appended to the file) and stored as
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from images.models import StoredImage
@@ -22,8 +24,10 @@ class RasterImageForm(forms.Form):
         self.actor = actor
         self.stored: StoredImage | None = None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned is None:  # a clean() that returns nothing leaves cleaned_data as it is
+            cleaned = self.cleaned_data
         upload = cleaned.get("image")
         if upload is not None:
             # A refusal (ValidationError) becomes the form's error, shown as now.
@@ -32,4 +36,6 @@ class RasterImageForm(forms.Form):
 
     def image_code(self) -> str:
         """The Markdown the editor inserts: the stored picture at MEDIA_URL + its name."""
+        if self.stored is None:
+            raise ValueError("image_code() is for a form that is valid: nothing was stored.")
         return f"![]({self.stored.url})"

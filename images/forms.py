@@ -8,6 +8,8 @@ extension and content type are never used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -31,7 +33,16 @@ class UploadedPictureField(forms.FileField):
         self.widget.attrs.setdefault("accept", ACCEPT)
 
 
-class StoredImageFormMixin:
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    # What the mixin is mixed into, so its super() calls are checked against ModelForm.
+    _ModelForm = forms.ModelForm
+else:
+    _ModelForm = object
+
+
+class StoredImageFormMixin(_ModelForm):
     """Mix into a ModelForm before `forms.ModelForm`; list the fields in `stored_image_fields`
     and give them `UploadedPictureField` (`Meta.field_classes`).
 
@@ -40,10 +51,12 @@ class StoredImageFormMixin:
     """
 
     stored_image_fields: tuple[str, ...] = ()
-    uploaded_by = None
+    uploaded_by: User | None = None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned is None:  # a clean() that returns nothing leaves cleaned_data as it is
+            cleaned = self.cleaned_data
         self._prepared_images: dict[str, PreparedImage] = {}
         for name in self.stored_image_fields:
             upload = cleaned.get(name)
@@ -63,6 +76,6 @@ class StoredImageFormMixin:
         for prepared in getattr(self, "_prepared_images", {}).values():
             save_prepared(prepared, actor=self.uploaded_by)
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> Any:
         self.store_images()
         return super().save(commit)

@@ -53,7 +53,7 @@ class StoredImage(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:

@@ -27,10 +27,11 @@ def images_by_url(urls: Iterable[str]) -> dict[str, StoredImage]:
         return {}
     found: dict[str, StoredImage] = {}
     for image in StoredImage.objects.filter(file__in=list(wanted)):
-        match = STORED_NAME.fullmatch(image.file.name)
+        name = image.file.name or ""
+        match = STORED_NAME.fullmatch(name)
         if match is None or match["sha256"] != image.sha256:
             continue  # a row whose name and hash disagree shows nothing
-        for url in wanted[image.file.name]:
+        for url in wanted[name]:
             found[url] = image
     return found
 

@@ -24,15 +24,17 @@ import struct
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from PIL import Image, ImageCms, ImageSequence
 
 from .models import ImageFormat, StoredImage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ class PreparedImage:
         }
 
 
-def store_image(*, upload: File | IO[bytes], actor: AbstractBaseUser | None) -> StoredImage:
+def store_image(*, upload: File | IO[bytes], actor: User | None) -> StoredImage:
     """Decode, check, re-encode and store an uploaded picture; return its StoredImage.
 
     The same picture uploaded twice is one file and one row. Raises ValidationError with
@@ -171,7 +173,7 @@ def prepare_image(*, upload: File | IO[bytes]) -> PreparedImage:
     )
 
 
-def save_prepared(prepared: PreparedImage, *, actor: AbstractBaseUser | None) -> StoredImage:
+def save_prepared(prepared: PreparedImage, *, actor: User | None) -> StoredImage:
     """Write a prepared picture under its content-addressed name (never over an existing
     file) and return its row, creating it if needed."""
     write_prepared(prepared)

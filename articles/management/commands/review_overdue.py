@@ -14,7 +14,7 @@ class Command(BaseCommand):
         overdue = overdue_articles()
         for article in overdue:
             self.stdout.write(
-                f"OVERDUE since {review_due_at(article):%Y-%m-%d}: {article.live_revision.title} "
+                f"OVERDUE since {review_due_at(article):%Y-%m-%d}: {article.public_revision.title} "
                 f"({article.get_absolute_url()})"
             )
         if overdue:

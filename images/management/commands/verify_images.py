@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checked = 0
         for image in StoredImage.objects.order_by("pk").iterator():
-            name = image.file.name
+            name = image.file.name or ""
             match = STORED_NAME.fullmatch(name)
             if match is None or match["sha256"] != image.sha256:
                 raise CommandError(f"{name}: the name does not match the recorded SHA-256.")
