@@ -210,6 +210,16 @@ def test_database_url_selects_postgresql_and_redis_url_the_redis_cache():
     assert values["storage"] == "storages.backends.s3.S3Storage"
 
 
+# --- SITE_URL -----------------------------------------------------------------------------
+
+
+def test_site_url_comes_from_the_environment_without_a_trailing_slash():
+    # `make run` sets it to the address it serves, http://127.0.0.1:$PORT.
+    values = load_settings("SITE_URL", DEBUG="1", SITE_URL="http://127.0.0.1:8830/")
+    assert values["SITE_URL"] == "http://127.0.0.1:8830"
+    assert load_settings("SITE_URL", DEBUG="1")["SITE_URL"] == "http://127.0.0.1:8000"
+
+
 # --- The clinic, citations, review interval ----------------------------------------------
 
 
