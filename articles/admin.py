@@ -22,8 +22,9 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from markdownx.admin import MarkdownxModelAdmin
 
-from clinic_site.admin_mixins import RecordAdmin
+from clinic_site.admin_mixins import RecordAdmin, staff_user
 from clinic_site.text import CleanTextAdminMixin
+from images.forms import StoredImageFormMixin
 from reviewers.models import Decision, Review
 
 from . import independence, rules, workflow
@@ -138,7 +139,8 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["loaded_version"] = ArticleAdminForm.base_fields["loaded_version"]
         # A class built for this request: pictures it stores are recorded as this user's.
-        form.uploaded_by = request.user
+        if issubclass(form, StoredImageFormMixin):
+            form.uploaded_by = staff_user(request)
         return form
 
     @admin.display(description="state")
@@ -235,10 +237,10 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.author = request.user
+            obj.author = staff_user(request)
         workflow.save_working_copy(
             article=obj,
-            actor=request.user,
+            actor=staff_user(request),
             expected_version=form.cleaned_data.get("loaded_version"),
         )
 
@@ -266,8 +268,8 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["can_submit"] = rules.may(rules.submit_refusal(request.user)) and rules.may(
-            rules.edit_refusal(request.user)
+        context["can_submit"] = rules.may(rules.submit_refusal(staff_user(request))) and rules.may(
+            rules.edit_refusal(staff_user(request))
         )
         context["submitted_change_note"] = request.POST.get("change_note", "")
         # A physician's requested changes, at the top of the page the writer edits, until a
@@ -301,7 +303,9 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
         return _run_step(
             request,
             lambda: workflow.submit_for_review(
-                article=article, actor=request.user, change_note=form.cleaned_data["change_note"]
+                article=article,
+                actor=staff_user(request),
+                change_note=form.cleaned_data["change_note"],
             ),
             success="Saved and submitted for medical review.",
             back=back,
@@ -317,7 +321,7 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
                 request,
                 lambda: workflow.submit_for_review(
                     article=article,
-                    actor=request.user,
+                    actor=staff_user(request),
                     change_note=form.cleaned_data["change_note"],
                 ),
                 success="Submitted for medical review.",
@@ -330,7 +334,7 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
         """Unpublishing takes an article away from readers: a page that says so, asks why,
         and asks to confirm; the reason is recorded and mailed to the writer and editors."""
         article = get_object_or_404(Article.objects.select_related("live_revision"), pk=pk)
-        refusal = rules.unpublish_refusal(request.user, article)
+        refusal = rules.unpublish_refusal(staff_user(request), article)
         if refusal is not None and refusal.permission:
             raise PermissionDenied(refusal.reason)
         back = reverse("admin:articles_article_change", args=[pk])
@@ -339,7 +343,7 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
             return _run_step(
                 request,
                 lambda: workflow.unpublish(
-                    article=article, actor=request.user, comment=form.cleaned_data["reason"]
+                    article=article, actor=staff_user(request), comment=form.cleaned_data["reason"]
                 ),
                 success="Unpublished: the article is no longer on the public site; the writer "
                 "and the editors have been told why.",
@@ -379,7 +383,7 @@ class WaitingForMeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "mine":
-            return independence.awaiting_decision_by(request.user, queryset)
+            return independence.awaiting_decision_by(staff_user(request), queryset)
         return queryset
 
 
@@ -434,7 +438,7 @@ class RevisionAdmin(RecordAdmin):
                 .order_by("-number")
                 .first()
             )
-        user = request.user
+        user = staff_user(request)
         decide = rules.decide_refusal(user, revision)
         publish = rules.publish_refusal(user, revision)
         is_physician = user.has_perm("articles.review_article")
@@ -514,7 +518,7 @@ class RevisionAdmin(RecordAdmin):
             revision = get_object_or_404(Revision, pk=pk)
             workflow.record_refused_approval(
                 revision=revision,
-                actor=request.user,
+                actor=staff_user(request),
                 reason="Too many wrong passwords: approving is paused for this account.",
             )
             return get_lockout_response(request, credentials=credentials)
@@ -528,7 +532,7 @@ class RevisionAdmin(RecordAdmin):
         try:
             workflow.approve(
                 revision=revision,
-                actor=request.user,
+                actor=staff_user(request),
                 password=data["password"],
                 attestation_accepted=data["attestation"],
                 seen_hash=data["seen_hash"],
@@ -558,7 +562,7 @@ class RevisionAdmin(RecordAdmin):
             pk,
             form_class=RequestChangesForm,
             run=lambda revision, data: workflow.request_changes(
-                revision=revision, actor=request.user, comment=data["comment"]
+                revision=revision, actor=staff_user(request), comment=data["comment"]
             ),
             success="Changes requested; the writer has been told.",
         )
@@ -567,7 +571,9 @@ class RevisionAdmin(RecordAdmin):
         return self._revision_step(
             request,
             pk,
-            run=lambda revision, data: workflow.publish(revision=revision, actor=request.user),
+            run=lambda revision, data: workflow.publish(
+                revision=revision, actor=staff_user(request)
+            ),
             success="Revision {number} is live.",
         )
 
@@ -577,7 +583,7 @@ class RevisionAdmin(RecordAdmin):
             pk,
             form_class=ScheduleForm,
             run=lambda revision, data: workflow.schedule(
-                revision=revision, actor=request.user, publish_at=data["publish_at"]
+                revision=revision, actor=staff_user(request), publish_at=data["publish_at"]
             ),
             success="Scheduled.",
         )
@@ -586,7 +592,9 @@ class RevisionAdmin(RecordAdmin):
         return self._revision_step(
             request,
             pk,
-            run=lambda revision, data: workflow.unschedule(revision=revision, actor=request.user),
+            run=lambda revision, data: workflow.unschedule(
+                revision=revision, actor=staff_user(request)
+            ),
             success="Schedule cancelled.",
         )
 
@@ -596,7 +604,7 @@ class RevisionAdmin(RecordAdmin):
             pk,
             form_class=CommentForm,
             run=lambda revision, data: workflow.withdraw(
-                revision=revision, actor=request.user, comment=data.get("comment", "")
+                revision=revision, actor=staff_user(request), comment=data.get("comment", "")
             ),
             success="Submission withdrawn.",
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from . import independence
@@ -30,7 +30,7 @@ class Refusal:
     permission: bool = False
 
 
-def _role(user: AbstractBaseUser, permission: str, doing: str) -> Refusal | None:
+def _role(user: User, permission: str, doing: str) -> Refusal | None:
     if user.is_active and user.has_perm(permission):
         return None
     return Refusal(f"You do not have permission to {doing}.", permission=True)
@@ -57,7 +57,7 @@ def decidable_refusal(revision: Revision) -> Refusal | None:
     )
 
 
-def decide_refusal(user: AbstractBaseUser, revision: Revision) -> Refusal | None:
+def decide_refusal(user: User, revision: Revision) -> Refusal | None:
     """Whether this user may approve or send back this revision now."""
     reason = independence.refusal_to_review(user, revision)
     if reason is not None:
@@ -68,7 +68,7 @@ def decide_refusal(user: AbstractBaseUser, revision: Revision) -> Refusal | None
 # --- Writers ------------------------------------------------------------------------------
 
 
-def withdraw_refusal(user: AbstractBaseUser, revision: Revision) -> Refusal | None:
+def withdraw_refusal(user: User, revision: Revision) -> Refusal | None:
     wrote_it = user.pk in (revision.created_by_id, revision.article.author_id)
     if not (
         user.is_active
@@ -83,11 +83,11 @@ def withdraw_refusal(user: AbstractBaseUser, revision: Revision) -> Refusal | No
     return None
 
 
-def edit_refusal(user: AbstractBaseUser) -> Refusal | None:
+def edit_refusal(user: User) -> Refusal | None:
     return _role(user, EDIT_PERMISSION, "edit articles")
 
 
-def submit_refusal(user: AbstractBaseUser) -> Refusal | None:
+def submit_refusal(user: User) -> Refusal | None:
     return _role(user, SUBMIT_PERMISSION, "submit articles for review")
 
 
@@ -117,14 +117,14 @@ def publishable_refusal(revision: Revision, *, now: datetime | None = None) -> R
 
 
 def publish_refusal(
-    user: AbstractBaseUser, revision: Revision, *, now: datetime | None = None
+    user: User, revision: Revision, *, now: datetime | None = None
 ) -> Refusal | None:
     return _role(user, PUBLISH_PERMISSION, "publish articles") or publishable_refusal(
         revision, now=now
     )
 
 
-def unpublish_refusal(user: AbstractBaseUser, article: Article) -> Refusal | None:
+def unpublish_refusal(user: User, article: Article) -> Refusal | None:
     role = _role(user, PUBLISH_PERMISSION, "unpublish articles")
     if role is not None:
         return role

@@ -20,7 +20,7 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
@@ -74,7 +74,7 @@ SCHEDULABLE_STATUSES = (RevisionStatus.APPROVED, RevisionStatus.PUBLISHED)
 OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus.CHANGES_REQUESTED)
 
 
-def _require(actor: AbstractBaseUser, permission: str, doing: str) -> None:
+def _require(actor: User, permission: str, doing: str) -> None:
     if not (actor.is_active and actor.has_perm(permission)):
         raise WorkflowPermissionDenied(f"You do not have permission to {doing}.")
 
@@ -129,9 +129,7 @@ __all__ = ["approval_is_current"]  # re-exported: callers ask the workflow, expi
 # --- Writers -----------------------------------------------------------------------------
 
 
-def save_working_copy(
-    *, article: Article, actor: AbstractBaseUser, expected_version: int | None
-) -> Article:
+def save_working_copy(*, article: Article, actor: User, expected_version: int | None) -> Article:
     """Save the article's working copy; refuse if someone saved it since the form loaded.
 
     Saving never creates a revision and never cancels a review: only `submit_for_review`
@@ -163,9 +161,7 @@ def save_working_copy(
     return article
 
 
-def submit_for_review(
-    *, article: Article, actor: AbstractBaseUser, change_note: str = ""
-) -> Revision:
+def submit_for_review(*, article: Article, actor: User, change_note: str = "") -> Revision:
     """Freeze the working copy as a new revision and ask the physicians to review it."""
     _require(actor, "articles.submit_article", "submit articles for review")
     with transaction.atomic():
@@ -269,7 +265,7 @@ def _refuse_unfreezable(article: Article, snapshot) -> None:
         raise WorkflowError("Cannot submit: " + "; ".join(problems) + "." + hint)
 
 
-def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
+def withdraw(*, revision: Revision, actor: User, comment: str = "") -> Revision:
     """Take a submission back before a physician decides on it."""
     with transaction.atomic():
         revision = _lock_article_then_revision(revision)
@@ -289,11 +285,14 @@ def withdraw(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") 
 # --- Physician reviewers -----------------------------------------------------------------
 
 
-def _reviewer_for(actor: AbstractBaseUser, revision: Revision) -> Reviewer:
+def _reviewer_for(actor: User, revision: Revision) -> Reviewer:
     refusal = independence.refusal_to_review(actor, revision)
     if refusal is not None:
         raise WorkflowPermissionDenied(refusal)
-    return independence.active_profile(actor)
+    profile = independence.active_profile(actor)
+    if profile is None:  # refusal_to_review refuses this already; never reached
+        raise WorkflowPermissionDenied("You have no active reviewer profile.")
+    return profile
 
 
 def _decidable(revision: Revision) -> None:
@@ -304,7 +303,7 @@ def _sign(
     *,
     revision: Revision,
     reviewer: Reviewer,
-    actor: AbstractBaseUser,
+    actor: User,
     decision: str,
     comment: str,
     **extra: str,
@@ -332,7 +331,7 @@ def _sign(
 def approve(
     *,
     revision: Revision,
-    actor: AbstractBaseUser,
+    actor: User,
     password: str,
     attestation_accepted: bool,
     seen_hash: str,
@@ -359,7 +358,7 @@ def approve(
         raise
 
 
-def record_refused_approval(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> None:
+def record_refused_approval(*, revision: Revision, actor: User, reason: str) -> None:
     """An approval attempt that was refused, as an audit event of its own transaction."""
     with transaction.atomic():
         revision = Revision.objects.select_related("article").get(pk=revision.pk)
@@ -375,7 +374,7 @@ def record_refused_approval(*, revision: Revision, actor: AbstractBaseUser, reas
 def _approve(
     *,
     revision: Revision,
-    actor: AbstractBaseUser,
+    actor: User,
     password: str,
     attestation_accepted: bool,
     seen_hash: str,
@@ -423,7 +422,7 @@ def _approve(
     return review
 
 
-def request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Review:
+def request_changes(*, revision: Revision, actor: User, comment: str) -> Review:
     """Send a submission back to its writer with the reviewer's comments."""
     with transaction.atomic():
         revision = _lock_article_then_revision(revision)
@@ -482,7 +481,7 @@ def _make_live(revision: Revision, *, actor, now: datetime, comment: str = "") -
     _notify(notifications.revision_published, revision.pk)
 
 
-def publish(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
+def publish(*, revision: Revision, actor: User, comment: str = "") -> Revision:
     """Make an approved revision the live one, replacing the previous live revision atomically."""
     _require(actor, "articles.publish_article", "publish articles")
     now = timezone.now()
@@ -493,7 +492,7 @@ def publish(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -
     return revision
 
 
-def schedule(*, revision: Revision, actor: AbstractBaseUser, publish_at: datetime) -> Revision:
+def schedule(*, revision: Revision, actor: User, publish_at: datetime) -> Revision:
     """Publish an approved revision later, by `manage.py publish_scheduled`."""
     _require(actor, "articles.publish_article", "schedule articles")
     now = timezone.now()
@@ -515,7 +514,7 @@ def schedule(*, revision: Revision, actor: AbstractBaseUser, publish_at: datetim
     return revision
 
 
-def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
+def unschedule(*, revision: Revision, actor: User) -> Revision:
     _require(actor, "articles.publish_article", "change schedules")
     with transaction.atomic():
         revision = _lock_article_then_revision(revision)
@@ -529,7 +528,7 @@ def unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     return revision
 
 
-def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str) -> Article:
+def unpublish(*, article: Article, actor: User, comment: str) -> Article:
     """Take an article off the public site, saying why. Its revisions and their reviews stay
     on record; the writer and the editors are told."""
     with transaction.atomic():
@@ -537,7 +536,10 @@ def unpublish(*, article: Article, actor: AbstractBaseUser, comment: str) -> Art
         _enforce(rules.unpublish_refusal(actor, article))
         if not comment.strip():
             raise WorkflowError("Say why the article comes down: a reason is required.")
-        revision = Revision.objects.select_for_update().get(pk=article.live_revision_id)
+        live_id = article.live_revision_id
+        if live_id is None:  # unpublish_refusal above refuses this; never reached
+            raise WorkflowError(f"Article {article.pk} has no live revision.")
+        revision = Revision.objects.select_for_update().get(pk=live_id)
         article.live_revision = None
         article.save(update_fields=["live_revision"])
         _audit(
