@@ -11,11 +11,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-# Serve the demo site under gunicorn (static files by whitenoise) on SQLite by default.
+# Serve the demo site under gunicorn (static files by whitenoise) on SQLite by default,
+# with the scheduler (manage.py run_scheduler) beside it publishing scheduled revisions.
+# Ctrl-C stops both; so does gunicorn ending for any other reason. Links in e-mails, feeds
+# and the sitemap point at the address served, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=$${DEBUG-1} $(PY) manage.py load_demo
+	DEBUG=$${DEBUG-1} $(PY) manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	DEBUG=$${DEBUG-1} $(VENV)/bin/gunicorn clinic_site.wsgi:application \
 		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
@@ -34,6 +40,7 @@ test-app-role: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -48,8 +55,28 @@ validate-html: $(STAMP)
 	$(VENV)/bin/pytest tests/site/test_html_validity.py -rs
 
 bench: $(STAMP)
-	$(PY) bench/citation_formatting.py
+	$(PY) bench/preview_render.py
 	$(PY) bench/import_speed.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
+
+# --- Operations: backups (clinic_site/backups.py) and the soak test (bench/soak.py) ---
+.PHONY: backup restore soak
+
+# Back up the database (DATABASE_URL; on PostgreSQL as the owner of the tables) to
+# BACKUP_FILE, default backups/clinic-<time>.pgdump (pg_dump custom format) or .sqlite3.
+backup: $(STAMP)
+	DEBUG=$${DEBUG-1} $(PY) manage.py backup_db $(if $(BACKUP_FILE),--output "$(BACKUP_FILE)")
+
+# Restore BACKUP_FILE into the (empty) database; REPLACE=1 drops what is there first.
+# On PostgreSQL APP_DB_ROLE=clinic_app re-grants the site's role (create_app_role) after.
+restore: $(STAMP)
+	@test -n "$(BACKUP_FILE)" || { echo "make restore needs BACKUP_FILE=path/to/backup" >&2; exit 2; }
+	DEBUG=$${DEBUG-1} $(PY) manage.py restore_db "$(BACKUP_FILE)" \
+		$(if $(filter 1,$(REPLACE)),--replace) $(if $(APP_DB_ROLE),--app-role "$(APP_DB_ROLE)")
+
+# Load on PostgreSQL, then a PostgreSQL restart under load (a throwaway cluster of its own,
+# loopback only): results in bench/results/soak.md. SOAK_SECONDS=10 for a short run.
+soak: $(STAMP)
+	$(PY) bench/soak.py

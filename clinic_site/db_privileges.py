@@ -80,7 +80,10 @@ def table_for_label(label: str) -> str:
         raise ImproperlyConfigured(
             f"{label!r}: {parts[2]} is not a many-to-many field, so it has no table of its own."
         )
-    return field.remote_field.through._meta.db_table
+    through = field.remote_field.through
+    if through is None:  # not yet resolved: the app registry is not ready
+        raise ImproperlyConfigured(f"{label!r}: its table is not known yet.")
+    return through._meta.db_table
 
 
 def append_only_tables() -> set[str]:

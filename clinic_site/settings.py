@@ -128,7 +128,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"  # None in the test settings
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env_str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -293,14 +293,21 @@ if MAX_REQUEST_BYTES < 6 * 1024 * 1024:
 # Form fields (not files) up to the whole request: the reference import posts up to 5 MB of
 # BibTeX as a field, and its form's own message explains a refusal better than a bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
-# Every file a form accepts (5 MB at most) stays in memory and never touches the disk.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django decides by the whole request's length: every request that passes the limit keeps
+# its files in memory (10 MB at most per worker) and nothing is spooled to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # The admin's largest form is a change list's action over up to 200 selected rows; no form
 # takes more than a few files (the editor uploads one picture per request).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # While the database cannot be reached every page answers 503 with this Retry-After.
 DATABASE_UNAVAILABLE_RETRY_AFTER = 30
+# A PostgreSQL host that does not answer (rather than refuses) would hold each request
+# until gunicorn kills the worker: give up connecting after this many seconds (a 503).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 MIDDLEWARE = [
     "clinic_site.middleware.RequestSizeLimitMiddleware",
     "clinic_site.middleware.DatabaseUnavailableMiddleware",

@@ -27,7 +27,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from . import importing
 from .identifiers import normalize_doi
-from .models import KEY_RE, Reference
+from .models import KEY_RE, Reference, ReferenceQuerySet
 
 # --- Names, one per line ----------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class NameListField(forms.CharField):
             )
         return value
 
-    def to_python(self, value: Any) -> list[dict[str, str]]:
+    def to_python(self, value: Any) -> list[dict[str, str]]:  # type: ignore[override]  # a list field on a text widget
         if isinstance(value, list):
             return value
         names = []
@@ -127,7 +127,7 @@ class ReferenceAdminForm(forms.ModelForm):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if self.instance.pk:
             # Inside the admin's transaction: the row stays locked until the save.
             current = (
@@ -187,7 +187,8 @@ class ReferenceAdmin(admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reference]:
-        return super().get_queryset(request).with_citing_article_count()
+        # The admin's queryset is the model's manager's: a ReferenceQuerySet.
+        return cast(ReferenceQuerySet, super().get_queryset(request)).with_citing_article_count()
 
     @admin.display(description="citation")
     def citation(self, reference: Reference) -> str:
@@ -195,7 +196,7 @@ class ReferenceAdmin(admin.ModelAdmin):
 
     @admin.display(description="cited by", ordering="citing_article_count")
     def cited_by_count(self, reference: Reference) -> str:
-        count = reference.citing_article_count
+        count: int = getattr(reference, "citing_article_count", 0)
         return f"{count} article" if count == 1 else f"{count} articles"
 
     def get_search_results(

@@ -117,7 +117,14 @@ CELLS = list(_cells())
 
 NOTE = "Table change note."
 COMMENT = "Table comment."
-QUEUES_MAIL = {"submit_edited", "submit_unchanged", "approve", "request_changes", "publish"}
+QUEUES_MAIL = {
+    "submit_edited",
+    "submit_unchanged",
+    "approve",
+    "request_changes",
+    "publish",
+    "unpublish",
+}
 OPEN = {RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus.CHANGES_REQUESTED}
 
 

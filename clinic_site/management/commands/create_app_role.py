@@ -217,7 +217,9 @@ class Command(BaseCommand):
 
     # --- the SQL ------------------------------------------------------------------------
 
-    def _statements(self, state, role, password, plan, sequences) -> list[tuple[sql.Composed, str]]:
+    def _statements(
+        self, state, role, password, plan, sequences
+    ) -> list[tuple[sql.Composable, str]]:
         r = sql.Identifier(role)
         db = sql.Identifier(state["database"])
         schema = sql.Identifier(state["schema"])
@@ -225,7 +227,9 @@ class Command(BaseCommand):
 
         existing = state["role"]
         if existing is None:
-            attributes = [_attribute(kw, value) for kw, value in ROLE_ATTRIBUTES.values()]
+            attributes: list[sql.Composable] = [
+                _attribute(kw, value) for kw, value in ROLE_ATTRIBUTES.values()
+            ]
             verb = "CREATE"
         else:
             attributes = [
