@@ -12,6 +12,7 @@ from articles.models import Revision, RevisionStatus
 from articles.overdue import overdue_articles
 from articles.scheduling import schedule_overdue
 from articles.workflow import SCHEDULABLE_STATUSES
+from articles.worklists import writer_worklist
 
 register = template.Library()
 
@@ -40,7 +41,9 @@ def staff_dashboard(context: template.Context) -> dict[str, Any]:
             .select_related("article", "approval")
             .order_by("-created_at")[:20]
         )
+    writes = user.has_perm("articles.submit_article") and user.has_perm("articles.change_article")
     return {
+        "worklist": writer_worklist(user) if writes else None,
         "queue": queue,
         "overdue": overdue_articles() if user.has_perm("articles.view_article") else [],
         "scheduled": scheduled,
