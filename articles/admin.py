@@ -295,10 +295,31 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
     def _submit_after_save(self, request: HttpRequest, article: Article) -> HttpResponse:
         """ "Save and submit": the form was saved (through the stale-edit check) just now, so
         what is frozen is exactly what the writer sees on the page."""
+        return self._submit(
+            request,
+            article,
+            success="Saved and submitted for medical review.",
+            too_long="Saved, but not submitted: the change note is too long.",
+        )
+
+    def submit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        article = get_object_or_404(Article, pk=pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
+        return self._submit(
+            request,
+            article,
+            success="Submitted for medical review.",
+            too_long="The change note is too long (500 characters at most).",
+        )
+
+    def _submit(
+        self, request: HttpRequest, article: Article, *, success: str, too_long: str
+    ) -> HttpResponse:
         back = reverse("admin:articles_article_change", args=[article.pk])
         form = SubmitForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Saved, but not submitted: the change note is too long.")
+            messages.error(request, too_long)
             return HttpResponseRedirect(back)
         return _run_step(
             request,
@@ -307,28 +328,9 @@ class ArticleAdmin(CleanTextAdminMixin, MarkdownxModelAdmin):
                 actor=staff_user(request),
                 change_note=form.cleaned_data["change_note"],
             ),
-            success="Saved and submitted for medical review.",
+            success=success,
             back=back,
         )
-
-    def submit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        article = get_object_or_404(Article, pk=pk)
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
-        form = SubmitForm(request.POST)
-        if form.is_valid():
-            return _run_step(
-                request,
-                lambda: workflow.submit_for_review(
-                    article=article,
-                    actor=staff_user(request),
-                    change_note=form.cleaned_data["change_note"],
-                ),
-                success="Submitted for medical review.",
-                back=reverse("admin:articles_article_change", args=[pk]),
-            )
-        messages.error(request, "The change note is too long (500 characters at most).")
-        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[pk]))
 
     def unpublish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Unpublishing takes an article away from readers: a page that says so, asks why,

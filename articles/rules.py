@@ -30,7 +30,8 @@ class Refusal:
     permission: bool = False
 
 
-def _role(user: User, permission: str, doing: str) -> Refusal | None:
+def role_refusal(user: User, permission: str, doing: str) -> Refusal | None:
+    """The permission check every step starts with: active, and holding the permission."""
     if user.is_active and user.has_perm(permission):
         return None
     return Refusal(f"You do not have permission to {doing}.", permission=True)
@@ -84,11 +85,11 @@ def withdraw_refusal(user: User, revision: Revision) -> Refusal | None:
 
 
 def edit_refusal(user: User) -> Refusal | None:
-    return _role(user, EDIT_PERMISSION, "edit articles")
+    return role_refusal(user, EDIT_PERMISSION, "edit articles")
 
 
 def submit_refusal(user: User) -> Refusal | None:
-    return _role(user, SUBMIT_PERMISSION, "submit articles for review")
+    return role_refusal(user, SUBMIT_PERMISSION, "submit articles for review")
 
 
 # --- Editors ------------------------------------------------------------------------------
@@ -119,13 +120,13 @@ def publishable_refusal(revision: Revision, *, now: datetime | None = None) -> R
 def publish_refusal(
     user: User, revision: Revision, *, now: datetime | None = None
 ) -> Refusal | None:
-    return _role(user, PUBLISH_PERMISSION, "publish articles") or publishable_refusal(
+    return role_refusal(user, PUBLISH_PERMISSION, "publish articles") or publishable_refusal(
         revision, now=now
     )
 
 
 def unpublish_refusal(user: User, article: Article) -> Refusal | None:
-    role = _role(user, PUBLISH_PERMISSION, "unpublish articles")
+    role = role_refusal(user, PUBLISH_PERMISSION, "unpublish articles")
     if role is not None:
         return role
     if article.live_revision_id is None:

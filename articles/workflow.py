@@ -29,7 +29,7 @@ from references.citations import normalize_newlines
 from reviewers.models import Decision, Review, Reviewer
 
 from . import independence, notifications, rules
-from .expiry import approval_is_current
+from .expiry import approval_is_current as approval_is_current  # re-exported
 from .models import Article, AuditAction, AuditEvent, ContributionKind, Revision, RevisionStatus
 from .rendering import PandocError
 from .snapshot import freeze, normalize_markdown, refresh_working_copy
@@ -75,8 +75,7 @@ OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus
 
 
 def _require(actor: User, permission: str, doing: str) -> None:
-    if not (actor.is_active and actor.has_perm(permission)):
-        raise WorkflowPermissionDenied(f"You do not have permission to {doing}.")
+    _enforce(rules.role_refusal(actor, permission, doing))
 
 
 def _enforce(refusal: rules.Refusal | None) -> None:
@@ -121,9 +120,6 @@ def _lock_article_then_revision(revision: Revision) -> Revision:
     Article.objects.select_for_update().filter(pk=article_id).values_list("pk").get()
     Revision.objects.select_for_update().filter(pk=revision.pk).values_list("pk").get()
     return Revision.objects.select_related("article", "category", "approval").get(pk=revision.pk)
-
-
-__all__ = ["approval_is_current"]  # re-exported: callers ask the workflow, expiry decides
 
 
 # --- Writers -----------------------------------------------------------------------------
