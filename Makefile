@@ -62,7 +62,7 @@ clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
 
 # --- Operations: backups (clinic_site/backups.py) and the soak test (bench/soak.py) ---
-.PHONY: backup restore soak
+.PHONY: backup restore soak two-servers
 
 # Back up the database (DATABASE_URL; on PostgreSQL as the owner of the tables) to
 # BACKUP_FILE, default backups/clinic-<time>.pgdump (pg_dump custom format) or .sqlite3.
@@ -80,3 +80,10 @@ restore: $(STAMP)
 # loopback only): results in bench/results/soak.md. SOAK_SECONDS=10 for a short run.
 soak: $(STAMP)
 	$(PY) bench/soak.py
+
+# Two gunicorn instances (production settings) on one PostgreSQL and one Redis, both on
+# 127.0.0.1:5432 and :6379: a session started on one works on the other, and after every
+# publish or unpublish through either one's admin no page from the other is stale
+# (bench/two_servers.py; a scratch database and Redis database, under a minute).
+two-servers: $(STAMP)
+	$(PY) bench/two_servers.py

@@ -463,6 +463,17 @@ def claim_redis() -> tuple[int, redis.Redis]:
     """A Redis database number nobody uses (empty), claimed with SET NX so that two runs at
     once never share one."""
     token = f"{socket.gethostname()}:{os.getpid()}"
+    deadline = time.monotonic() + 5  # a Redis started just now may take a moment
+    while True:
+        try:
+            redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=5).ping()
+            break
+        except redis.RedisError as error:
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT} ({error})"
+                ) from None
+            time.sleep(0.2)
     try:
         for db in REDIS_DBS:
             client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_timeout=5)
