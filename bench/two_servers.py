@@ -11,14 +11,17 @@ What production looks like beyond one machine, on loopback, in well under a minu
 3. Session: the editor logs in through A's admin login form (with its CSRF token); the
    same cookies open an admin page on B (200, not a redirect to the login). Later writes go
    through B with that session as well, and at the end a logout through B ends it on A.
-4. Read after write: the article's page, home, its category, its reviewer, search, the RSS
-   feed and the sitemap are fetched several times from both servers (a page cache, when
-   there is one, is warm). Then, in cycles, the editor unpublishes the article through one
-   server's admin (the confirmation page, a reason, "Yes, unpublish it") and publishes its
-   approved revision again (the review page's "Publish now"); as soon as each response
-   returns, the other server is asked for the article and home, then the rest. Meanwhile
-   reader threads hammer both servers without cookies (sending If-None-Match when they
-   hold an ETag, as a CDN would). A reading is stale when it shows a state older than the
+4. Read after write. Every request names the site as 127.0.0.1 whichever port it goes to,
+   as a load balancer passes on the public host name, so the servers share cached pages.
+   The article's page, home, its category, its reviewer, search, the RSS feed and the
+   sitemap are fetched several times, each from A and then from B (with the page cache,
+   B's first answer is a hit on what A stored: its X-Page-Cache header is reported).
+   Then, in cycles, the editor unpublishes the article through one server's admin (the
+   confirmation page, a reason, "Yes, unpublish it") and publishes its approved revision
+   again (the review page's "Publish now"); as soon as each response returns, the other
+   server is asked for the article and home, then the rest. Meanwhile reader threads
+   hammer both servers without cookies (sending If-None-Match when they hold an ETag, as a
+   CDN would). A reading is stale when it shows a state older than the
    last step whose response had returned before the reading started (a reading that
    overlaps a step may show either side of it); a 304 stands for the state of the body
    its ETag came with.
@@ -64,6 +67,9 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password (l
 SLUG = "couples-therapy-and-sex-therapy-for-intimacy-issues"
 ARTICLE = f"/articles/{SLUG}/"
 HOME = "/"
+# The name both servers are reached by (ALLOWED_HOSTS), whatever their ports: pages are
+# cached per host, and behind a load balancer every server sees the public one.
+SITE_HOST = "127.0.0.1"
 # Every public page that shows the demo article, by its link (the article's own page by
 # its status). Article and home first: they are read first after each step.
 PAGES = [
@@ -115,9 +121,10 @@ def fetch(
     headers: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    """One request on a new connection (gunicorn's sync workers close it after each)."""
+    """One request on a new connection (gunicorn's sync workers close it after each), to
+    the site's one name whichever server answers, as through a load balancer."""
     body = urlencode(form).encode() if form is not None else None
-    sent = dict(headers or {})
+    sent = {"Host": SITE_HOST, **(headers or {})}
     if body is not None:
         sent["Content-Type"] = "application/x-www-form-urlencoded"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
@@ -141,8 +148,8 @@ class Browser:
     def request(self, port: int, method: str, path: str, form: dict | None = None) -> Response:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if method == "POST":
-            headers["Origin"] = f"http://127.0.0.1:{port}"
-            headers["Referer"] = f"http://127.0.0.1:{port}{path}"
+            headers["Origin"] = f"http://{SITE_HOST}"
+            headers["Referer"] = f"http://{SITE_HOST}{path}"
         response = fetch(port, method, path, headers=headers, form=form)
         for line in response.headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
@@ -217,6 +224,7 @@ class Reading:
     live: bool | None
     conditional: bool = False
     immediate: bool = False  # read by the writer's thread right after a step returned
+    cache: str = ""  # the page cache's X-Page-Cache header (hit, miss, ...), if any
 
 
 @dataclass
@@ -291,6 +299,7 @@ def read_public(
         live,
         conditional,
         immediate,
+        response.header("X-Page-Cache"),
     )
     record.add(reading)
     return reading
@@ -572,20 +581,29 @@ def exercise(ports: dict[str, int], record: Record) -> list[str]:
     editor.log_in("A")
     if not editor.signed_in_on("B"):
         raise Failed("the session started on A does not work on B: B sends it to the login page")
-    notes.append("session from A's login opens the admin on B (200)")
+    notes.append("session: the cookies of A's login open the admin on B (200)")
     editor.find_article("A")
 
-    # Warm whatever caches there are, on both servers, and see the article everywhere.
+    # Warm whatever caches there are, on both servers, and see the article everywhere. Each
+    # page is asked of A first, then of B: with one shared cache B finds what A stored.
     etags: dict = {}
-    for _ in range(3):
-        for server in ("A", "B"):
-            for path in PAGES:
+    shared: Counter[str] = Counter()
+    for warming in range(3):
+        for path in PAGES:
+            for server in ("A", "B"):
                 reading = read_public(ports[server], server, path, etags, record)
                 if reading.live is not True:
                     raise Failed(
                         f"before any step, {path} on {server} answered {reading.status} "
                         f"and {'does not show' if reading.live is False else 'is not'} the article"
                     )
+                if warming == 0 and server == "B" and reading.cache:
+                    shared[reading.cache] += 1
+    if shared:
+        notes.append(
+            f"page cache: {len(PAGES)} pages asked of A, then of B: B answered "
+            + ", ".join(f"{n} {k}" for k, n in sorted(shared.items()))
+        )
 
     stop = threading.Event()
     threads = [
@@ -609,7 +627,7 @@ def exercise(ports: dict[str, int], record: Record) -> list[str]:
     editor.log_out("B")
     if editor.signed_in_on("A"):
         raise Failed("after logging out on B, the session still works on A")
-    notes.append("the session written through B (CSRF posts) works; logging out on B ends it on A")
+    notes.append("session: B accepts its CSRF posts too; logging out on B ends it on A")
     return notes
 
 
@@ -646,7 +664,7 @@ def summarize(record: Record, notes: list[str]) -> list[str]:
     conditional = sum(1 for r in readings if r.conditional)
     latency = sorted((r.ended - r.started) * 1000 for r in readings) or [0.0]
     for note in notes:
-        print(f"  session: {note}")
+        print(f"  {note}")
     if record.steps:
         actions = Counter(s.action for s in record.steps)
         step_ms = statistics.median((s.returned - s.started) * 1000 for s in record.steps)
@@ -659,6 +677,11 @@ def summarize(record: Record, notes: list[str]) -> list[str]:
         f"{immediate} on the other server right after a step returned, {conditional} "
         f"conditional); statuses {dict(sorted(statuses.items()))}; "
         f"p50 {latency[len(latency) // 2]:.0f} ms, p99 {latency[int(len(latency) * 0.99)]:.0f} ms"
+    )
+    cache = Counter(r.cache for r in readings if r.cache)
+    print(
+        "  page cache (X-Page-Cache): "
+        + (", ".join(f"{k} {n}" for k, n in sorted(cache.items())) if cache else "not seen")
     )
     print(f"  stale readings: {len(stale)}; errors (5xx or no answer): {len(errors)}")
     return problems
