@@ -7,6 +7,7 @@ default) the site refuses to start without a SECRET_KEY, and the HTTPS hardening
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "markdownx",
     "clinic_site",
+    "pagecache",
     "images",
     "references",
     "reviewers",
@@ -105,15 +107,40 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions stay in the database and the cache in Redis, so app servers are stateless.
 REDIS_URL = env_str("REDIS_URL", default="")
+CACHES: dict[str, dict[str, Any]]
+# "pages" holds whole public pages (pagecache): shared by every app server through Redis;
+# without Redis each worker keeps its own few hundred pages in memory.
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "clinic-pages",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", default=500)},
+        },
+    }
+# --- The public page cache (pagecache/) ---------------------------------------------------
+# How long a stored page may live at most; pages are retired at once by any public change
+# whatever this says (pagecache/middleware.py).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", default=24 * 3600)
+# Seconds a CDN in front of the site may serve a public page without asking: 0 (the
+# default) makes it revalidate every time (a 304 is cheap), so an unpublished article
+# leaves the CDN as soon as it leaves the site. More than 0 trades that for fewer requests.
+PUBLIC_CDN_MAX_AGE = env_int("PUBLIC_CDN_MAX_AGE", default=0)
+# Names the release in cache keys; empty: a fingerprint of code, templates and settings.
+PAGE_CACHE_RELEASE = env_str("PAGE_CACHE_RELEASE", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -311,5 +338,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 MIDDLEWARE = [
     "clinic_site.middleware.RequestSizeLimitMiddleware",
     "clinic_site.middleware.DatabaseUnavailableMiddleware",
+    # Outside everything else: a hit skips sessions, CSRF, auth and the view, and is
+    # served with the headers those added when the page was stored.
+    "pagecache.middleware.PublicPageCacheMiddleware",
     *MIDDLEWARE,
 ]
