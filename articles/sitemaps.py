@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from .models import Article, Category
 from .views import published_list
+from .views_reviewers import visible_reviewers
 
 
 class CanonicalSitemap(Sitemap):
@@ -61,8 +62,6 @@ class ReviewerSitemap(CanonicalSitemap):
     priority = 0.4
 
     def items(self):
-        from reviewers.views import visible_reviewers
-
         return visible_reviewers().order_by("display_name", "pk")
 
 

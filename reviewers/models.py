@@ -39,8 +39,8 @@ class Reviewer(models.Model):
 
     objects = ReviewerQuerySet.as_manager()
 
-    # Set on the reviewer index only (reviewers.views.reviewer_index): how many published
-    # articles the reviewer signed off.
+    # Set on the reviewer index only (articles.views_reviewers.reviewer_index): how many
+    # published articles the reviewer signed off.
     article_count: int
 
     class Meta:

@@ -1,5 +1,8 @@
 """Public reviewer profiles: who the physician is and which published articles they reviewed.
 
+They list articles, so they live here rather than in `reviewers` (which knows no article);
+the URLs stay /reviewers/ under the `reviewers` namespace (articles/urls_reviewers.py).
+
 A profile is public while the reviewer is active, and stays public while any published
 article's live revision carries their approval (so every byline link keeps working).
 """
@@ -10,11 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from articles import jsonld
-from articles.models import Article
-from articles.views import canonical_for, paginate, published_list
+from reviewers.models import Reviewer
 
-from .models import Reviewer
+from . import jsonld
+from .models import Article
+from .views import canonical_for, paginate, published_list
 
 ARTICLES_PER_PAGE = 20
 
