@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from articles.sitemaps import SITEMAPS
 from clinic_site import views as site_views
+from pagecache.decorators import public_page
 
 # Staff should know whose site they are signing for.
 admin.site.site_header = f"{settings.CLINIC_NAME} · Health articles"
@@ -15,8 +16,8 @@ admin.site.index_title = "Writing, medical review and publishing"
 urlpatterns = [
     path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
-    path("reviewers/", include("articles.urls_reviewers")),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("reviewers/", include("reviewers.urls")),
+    path("sitemap.xml", public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", site_views.robots_txt, name="robots_txt"),
     path("", include("articles.urls")),
 ]
