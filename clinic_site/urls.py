@@ -16,7 +16,7 @@ admin.site.index_title = "Writing, medical review and publishing"
 urlpatterns = [
     path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
-    path("reviewers/", include("reviewers.urls")),
+    path("reviewers/", include("articles.urls_reviewers")),
     path("sitemap.xml", public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", site_views.robots_txt, name="robots_txt"),
     path("", include("articles.urls")),
