@@ -18,7 +18,8 @@ import pytest
 from django.urls import reverse
 
 from articles.models import Article
-from articles.workflow import request_changes, unpublish
+from articles.workflow import publish, request_changes, unpublish
+from tests.builders import approve, submit
 
 LIVE = "livemarkerokapi"
 PENDING = "pendingmarkerxyq"
@@ -39,11 +40,11 @@ def _fields(marker: str) -> dict:
 
 
 @pytest.fixture
-def content(make_article, make_published, submit, approve_revision, physician, editor, category):
+def content(make_article, make_published, physician, editor, category):
     live = make_published(slug="live-article", **_fields(LIVE))
     # A newer revision of the live article waits for review; the working copy moves on.
     make_article(article=live, **_fields(PENDING))
-    submit(live, change_note=f"Rewrite {PENDING}note")
+    submit(live, note=f"Rewrite {PENDING}note")
     make_article(article=Article.objects.get(pk=live.pk), **_fields(WORKING))
 
     draft = make_article(slug="draft-article", **_fields(DRAFT))
@@ -53,7 +54,7 @@ def content(make_article, make_published, submit, approve_revision, physician, e
     request_changes(revision=submit(unapproved), actor=physician, comment="Needs sources.")
 
     approved = make_article(slug="approved-article", **_fields(APPROVED))
-    approve_revision(submit(approved))
+    approve(submit(approved), physician)
 
     gone = make_published(slug="gone-article", **_fields(GONE))
     unpublish(article=gone, actor=editor, comment="Pause.")
@@ -165,12 +166,12 @@ def test_editing_a_cited_reference_does_not_change_the_live_page(
 
 
 def test_publishing_the_newer_revision_replaces_the_old_text_everywhere(
-    client, content, approve_revision, publish_revision
+    client, content, physician, editor
 ):
     live = content["live"]
     pending = live.revisions.order_by("-number").first()
-    approve_revision(pending)
-    publish_revision(pending)
+    approve(pending, physician)
+    publish(revision=pending, actor=editor)
     page = client.get(live.get_absolute_url()).content.decode()
     assert f"{PENDING}title" in page and f"{PENDING}body" in page
     assert f"{LIVE}title" not in page

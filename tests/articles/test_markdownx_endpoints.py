@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from pathlib import Path
 
 import lxml.html
 import pytest
-from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+
+from tests.builders import REVIEWER, make_user, picture, stored_paths, upload
 
 PREVIEW_URL = "/admin/markdownx/markdownify/"
 UPLOAD_URL = "/admin/markdownx/upload/"
@@ -37,17 +36,9 @@ def staff_client(client, writer):
 
 @pytest.fixture
 def non_staff_client(client, db):
-    user = User.objects.create_user("reader", password="not-staff-password-1")
+    user = make_user("reader")
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
 
 
 @pytest.fixture
@@ -64,20 +55,6 @@ def render_spy(monkeypatch):
 
     monkeypatch.setattr(markdownx.views, "markdownify_func", spy)
     return calls
-
-
-def stored_files(root: Path) -> list[Path]:
-    return [Path(dirpath) / name for dirpath, _, names in os.walk(root) for name in names]
-
-
-def image_bytes(image_format: str, size=(16, 12), color=(200, 40, 90)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, image_format)
-    return buffer.getvalue()
-
-
-def upload(name: str, content: bytes, content_type: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 SVG = (
@@ -110,9 +87,7 @@ def test_non_staff_preview_is_forbidden(non_staff_client, make_reference, render
 
 
 def test_inactive_staff_preview_is_forbidden(client, render_spy):
-    user = User.objects.create_user("gone", password="gone-password-1", is_staff=True)
-    user.is_active = False
-    user.save()
+    user = make_user("gone", is_staff=True, is_active=False)
     client.force_login(user)
     response = client.post(PREVIEW_URL, {"content": "Hello"})
     assert response.status_code == 403
@@ -172,11 +147,11 @@ def test_anonymous_preview_get_is_forbidden(client, render_spy):
 
 def test_staff_uploads_a_png(staff_client, media_root, settings):
     response = staff_client.post(
-        UPLOAD_URL, {"image": upload("photo.png", image_bytes("PNG"), "image/png")}, **AJAX
+        UPLOAD_URL, {"image": upload("photo.png", picture("PNG"), "image/png")}, **AJAX
     )
     assert response.status_code == 200
     image_code = response.json()["image_code"]
-    (saved,) = stored_files(media_root)
+    (saved,) = stored_paths(media_root)
     assert saved.suffix == ".png"
     assert saved.parent == media_root / "images"
     assert saved.stem == hashlib.sha256(saved.read_bytes()).hexdigest()
@@ -199,11 +174,11 @@ def test_staff_uploads_other_raster_formats(
 ):
     response = staff_client.post(
         UPLOAD_URL,
-        {"image": upload(f"picture{extension}", image_bytes(image_format), content_type)},
+        {"image": upload(f"picture{extension}", picture(image_format), content_type)},
         **AJAX,
     )
     assert response.status_code == 200
-    (saved,) = stored_files(media_root)
+    (saved,) = stored_paths(media_root)
     assert saved.suffix == extension
     with Image.open(saved) as image:
         assert image.format == image_format
@@ -212,21 +187,21 @@ def test_staff_uploads_other_raster_formats(
 def test_stored_name_follows_the_decoded_format_not_the_client(staff_client, media_root):
     # A real PNG that the client calls a JPEG named .html: stored as .png.
     response = staff_client.post(
-        UPLOAD_URL, {"image": upload("page.html", image_bytes("PNG"), "image/jpeg")}, **AJAX
+        UPLOAD_URL, {"image": upload("page.html", picture("PNG"), "image/jpeg")}, **AJAX
     )
     assert response.status_code == 200
-    (saved,) = stored_files(media_root)
+    (saved,) = stored_paths(media_root)
     assert saved.suffix == ".png"
     assert response.json()["image_code"].endswith(".png)")
 
 
 def test_uploaded_image_is_reencoded_dropping_appended_payload(staff_client, media_root):
-    polyglot = image_bytes("PNG") + b"<script>alert(document.cookie)</script>"
+    polyglot = picture("PNG") + b"<script>alert(document.cookie)</script>"
     response = staff_client.post(
         UPLOAD_URL, {"image": upload("x.png", polyglot, "image/png")}, **AJAX
     )
     assert response.status_code == 200
-    (saved,) = stored_files(media_root)
+    (saved,) = stored_paths(media_root)
     assert b"<script>" not in saved.read_bytes()
 
 
@@ -237,7 +212,7 @@ def test_svg_upload_is_refused(staff_client, media_root, content):
     )
     assert response.status_code == 400
     assert "image_code" not in response.json()
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 @pytest.mark.parametrize(
@@ -267,14 +242,14 @@ def test_content_type_lie_is_refused_and_nothing_is_written(
     response = staff_client.post(UPLOAD_URL, {"image": upload(name, content, content_type)}, **AJAX)
     assert response.status_code == 400
     assert "image_code" not in response.json()
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_other_raster_format_is_refused(staff_client, media_root):
-    bmp = image_bytes("BMP")
+    bmp = picture("BMP")
     response = staff_client.post(UPLOAD_URL, {"image": upload("x.png", bmp, "image/png")}, **AJAX)
     assert response.status_code == 400
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_oversize_upload_is_refused(staff_client, media_root):
@@ -293,34 +268,34 @@ def test_oversize_upload_is_refused(staff_client, media_root):
     )
     assert response.status_code == 400
     assert "upload one under 5 MB" in response.json()["__all__"][0]
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_anonymous_upload_is_forbidden_and_nothing_is_written(client, media_root):
     response = client.post(
-        UPLOAD_URL, {"image": upload("photo.png", image_bytes("PNG"), "image/png")}, **AJAX
+        UPLOAD_URL, {"image": upload("photo.png", picture("PNG"), "image/png")}, **AJAX
     )
     assert response.status_code == 403
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_non_staff_upload_is_forbidden_and_nothing_is_written(non_staff_client, media_root):
     response = non_staff_client.post(
-        UPLOAD_URL, {"image": upload("photo.png", image_bytes("PNG"), "image/png")}, **AJAX
+        UPLOAD_URL, {"image": upload("photo.png", picture("PNG"), "image/png")}, **AJAX
     )
     assert response.status_code == 403
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_upload_get_is_not_allowed(staff_client, media_root):
     assert staff_client.get(UPLOAD_URL).status_code == 405
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 def test_upload_without_a_file_is_refused(staff_client, media_root):
     response = staff_client.post(UPLOAD_URL, {}, **AJAX)
     assert response.status_code == 400
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
 # --- Malformed requests from staff get a client error, not a server error ----------------
@@ -329,7 +304,7 @@ def test_upload_without_a_file_is_refused(staff_client, media_root):
 def test_refused_non_ajax_upload_is_a_client_error(staff_client, media_root):
     staff_client.raise_request_exception = False
     response = staff_client.post(UPLOAD_URL, {"image": upload("x.png", HTML_PAGE, "image/png")})
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
     assert response.status_code == 400
 
 
@@ -351,17 +326,14 @@ def test_a_picture_too_large_to_decode_safely_is_refused(staff_client, media_roo
     assert response.json() == {
         "__all__": ["This picture is 48 megapixels; upload one under 40 megapixels."]
     }
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []
 
 
-def test_staff_who_do_not_write_articles_cannot_upload(client, media_root, django_user_model):
-    from django.contrib.auth.models import Group
-
-    physician = django_user_model.objects.create_user("doc", password="pw", is_staff=True)
-    physician.groups.add(Group.objects.get(name="Physician reviewer"))
+def test_staff_who_do_not_write_articles_cannot_upload(client, media_root):
+    physician = make_user("doc", REVIEWER)
     client.force_login(physician)
     response = client.post(
-        UPLOAD_URL, {"image": upload("photo.png", image_bytes("PNG"), "image/png")}, **AJAX
+        UPLOAD_URL, {"image": upload("photo.png", picture("PNG"), "image/png")}, **AJAX
     )
     assert response.status_code == 403
-    assert stored_files(media_root) == []
+    assert stored_paths(media_root) == []

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from articles.models import Article, Category, Revision
-from tests.conftest import PASSWORD, make_user
+from tests.builders import make_user, submit
 
 
 def _html(response) -> str:
@@ -191,7 +191,7 @@ def test_article_page_hero_image(client, make_published, stored_picture):
 
 
 def test_a_new_hero_image_waits_for_review_like_the_text(
-    client, make_published, make_article, submit, stored_picture
+    client, make_published, make_article, stored_picture
 ):
     """The picture is content: changing it on the working copy changes nothing public."""
     old, new = stored_picture("old.jpg").file.name, stored_picture("new.jpg").file.name
@@ -315,7 +315,7 @@ def test_category_without_published_articles_is_still_a_page(client, db):
 
 
 @pytest.fixture
-def pending_revision(published_article, make_article, submit):
+def pending_revision(published_article, make_article):
     make_article(
         article=Article.objects.get(pk=published_article.pk),
         title="Pending preview title",
@@ -364,15 +364,15 @@ def test_preview_redirects_anonymous_readers_to_the_admin_login(client, pending_
 
 
 def test_preview_is_404_for_logged_in_users_without_staff_or_permission(client, pending_revision):
-    reader = User.objects.create_user("reader", password=PASSWORD)
+    reader = make_user("reader")
     client.force_login(reader)
     assert client.get(pending_revision.preview_url()).status_code == 404
     # Staff without the permission…
-    staff = User.objects.create_user("staffer", password=PASSWORD, is_staff=True)
+    staff = make_user("staffer", is_staff=True)
     client.force_login(staff)
     assert client.get(pending_revision.preview_url()).status_code == 404
     # …and the permission without staff status.
-    not_staff = User.objects.create_user("notstaff", password=PASSWORD)
+    not_staff = make_user("notstaff")
     not_staff.user_permissions.add(
         Permission.objects.get(content_type__app_label="articles", codename="view_revision")
     )
@@ -394,7 +394,7 @@ def test_preview_of_unknown_revision_is_404_for_staff(client, writer, published_
     assert client.get(url).status_code == 404
 
 
-def test_preview_of_a_never_published_article(client, make_article, submit):
+def test_preview_of_a_never_published_article(client, make_article):
     editor = make_user("editor2", "Editor")
     revision = submit(make_article(slug="fresh", title="Fresh draft title"))
     client.force_login(editor)

@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.models import Article, Category
-from reviewers.models import Reviewer
-from tests.conftest import PASSWORD, make_user
+from articles.models import Article
+from tests.builders import PASSWORD, make_category, make_editor, make_physician
 
 BUDGET = 4
 
@@ -35,9 +34,8 @@ def site(request, make_published, make_reference, category):
 
     from articles.workflow import approve, publish, submit_for_review
 
-    second = make_user("physician2", "Physician reviewer")
-    Reviewer.objects.create(
-        user=second,
+    second = make_physician(
+        "physician2",
         display_name="Ada Lovelace",
         credentials="M.D.",
         title="Psychiatrist",
@@ -46,7 +44,7 @@ def site(request, make_published, make_reference, category):
         slug="ada-lovelace",
     )
     categories = [category] + [
-        Category.objects.create(name=f"Topic {n}", slug=f"topic-{n}") for n in range(3)
+        make_category(name=f"Topic {n}", slug=f"topic-{n}") for n in range(3)
     ]
     keys = [make_reference(f"ref{n:02d}", title=f"Source {n}").key for n in range(12)]
     target = None
@@ -62,7 +60,7 @@ def site(request, make_published, make_reference, category):
             target = article
     # The target gets two more published revisions (a longer update history), the second
     # approved by the other reviewer; some others are approved by them as well.
-    editor = make_user("editor-b", "Editor")
+    editor = make_editor("editor-b")
     writer = Article.objects.get(pk=target.pk).author
     for version, reviewer_user in ((2, second), (3, second)):
         article = Article.objects.get(pk=target.pk)

@@ -26,11 +26,11 @@ from images.models import StoredImage
 from images.selectors import images_by_url
 from images.services import prepare_image
 from reviewers.models import Reviewer
-from tests.articles.admin_fixtures import article_form_data
-from tests.conftest import PASSWORD
-from tests.images.pictures import (
+from tests.builders import (
+    PASSWORD,
     SECRET_COMMENT,
     SECRET_XMP,
+    article_form_data,
     jpeg_with_secrets,
     noise_png,
     picture,

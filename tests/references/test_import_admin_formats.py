@@ -10,9 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from references.models import Reference
-from tests.conftest import PASSWORD
-
-from .helpers import CHANGELIST_URL, IMPORT_URL, confirm_fields
+from tests.builders import CHANGELIST_URL, IMPORT_URL, PASSWORD, confirm_fields
 
 pytestmark = pytest.mark.django_db
 

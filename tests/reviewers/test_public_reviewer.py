@@ -10,7 +10,7 @@ from django.urls import reverse
 from articles.models import Article
 from articles.workflow import approve, publish, submit_for_review, unpublish
 from reviewers.models import Reviewer
-from tests.conftest import PASSWORD, make_user
+from tests.builders import PASSWORD, REVIEWER, make_physician, make_reviewer_profile, make_user
 
 
 def _html(response) -> str:
@@ -23,16 +23,15 @@ def _main(html: str) -> str:
 
 @pytest.fixture
 def second_reviewer(db) -> Reviewer:
-    user = make_user("physician2", "Physician reviewer")
-    return Reviewer.objects.create(
-        user=user,
+    return make_physician(
+        "physician2",
         display_name="Ada Okafor",
         credentials="D.O.",
         title="Staff Psychiatrist",
         board_certifications="Child and Adolescent Psychiatry",
         specialties="Adolescent anxiety",
         slug="ada-okafor",
-    )
+    ).reviewer_profile
 
 
 def _approve_and_publish_new_revision(article, reviewer: Reviewer, editor, *, title: str):
@@ -119,9 +118,8 @@ def test_profile_lists_the_published_articles_they_reviewed(
 def test_reviewer_index_lists_visible_reviewers_with_counts(
     client, published_article, reviewer_profile, second_reviewer
 ):
-    hidden_user = make_user("retired", "Physician reviewer")
-    Reviewer.objects.create(
-        user=hidden_user,
+    make_reviewer_profile(
+        make_user("retired", REVIEWER),
         display_name="Retired Doctor",
         credentials="M.D.",
         slug="retired",

@@ -18,8 +18,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from PIL import Image
 
-from tests.conftest import PASSWORD
-from tests.images.pictures import upload
+from tests.builders import PASSWORD, upload
 
 MB = 1024 * 1024
 
