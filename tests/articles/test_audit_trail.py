@@ -12,14 +12,7 @@ from django.utils import timezone
 from articles import workflow
 from articles.models import AuditAction, AuditEvent
 from reviewers.models import Review
-from tests.articles.workflow_fixtures import (
-    approve,
-    build,
-    edit,
-    fresh,
-    latest_event,
-    submit,
-)
+from tests.builders import approve, article_in, edit, fresh, latest_event, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +38,8 @@ def _one_event(step, *, actor, action, revision, comment):
 
 
 def test_every_step_of_a_lifecycle_writes_exactly_one_event():
-    scenario = build("draft")
-    author, doctor, editor = scenario.cast.author, scenario.cast.physician, scenario.cast.editor
+    scenario = article_in("draft")
+    author, doctor, editor = scenario.author, scenario.physician, scenario.editor
     article = scenario.article
 
     rev1 = _one_event(
@@ -147,25 +140,25 @@ def test_every_step_of_a_lifecycle_writes_exactly_one_event():
 
 
 def test_a_scheduled_publication_is_recorded_with_no_actor():
-    scenario = build("scheduled")
-    revision = scenario.target
+    scenario = article_in("scheduled")
+    revision = scenario.revision
     _one_event(
         lambda: workflow.publish_due(now=revision.publish_at + timedelta(seconds=1)),
         actor=None,
         action=AuditAction.PUBLISHED,
         revision=revision,
-        comment=f"Scheduled by {scenario.cast.editor.username}.",
+        comment=f"Scheduled by {scenario.editor.username}.",
     )
 
 
 def test_events_keep_the_hash_of_the_revision_they_describe():
-    scenario = build("live_pending")
+    scenario = article_in("live_pending")
     hashes = dict(
         AuditEvent.objects.filter(article=scenario.article).values_list(
             "revision__number", "content_hash"
         )
     )
-    assert hashes == {1: scenario.live.content_hash, 2: scenario.target.content_hash}
+    assert hashes == {1: scenario.live.content_hash, 2: scenario.revision.content_hash}
     assert hashes[1] != hashes[2]
 
 
@@ -174,7 +167,7 @@ def test_events_keep_the_hash_of_the_revision_they_describe():
 
 @pytest.fixture
 def event():
-    build("pending")
+    article_in("pending")
     return latest_event()
 
 
@@ -242,10 +235,10 @@ def test_postgresql_refuses_a_raw_delete_of_an_event(event):
 
 @pytest.fixture
 def reviews():
-    scenario = build("approved")
-    approval = scenario.target.approval
-    other = build("changes_requested")
-    changes = Review.objects.get(revision=other.target)
+    scenario = article_in("approved")
+    approval = scenario.revision.approval
+    other = article_in("changes_requested")
+    changes = Review.objects.get(revision=other.revision)
     return approval, changes
 
 
@@ -283,14 +276,14 @@ def test_queryset_delete_of_a_review_is_refused(reviews):
 
 
 def test_a_refused_step_writes_no_event():
-    scenario = build("pending")
+    scenario = article_in("pending")
     before = AuditEvent.objects.count()
     for step in (
-        lambda: workflow.publish(revision=scenario.target, actor=scenario.cast.editor),
-        lambda: workflow.withdraw(revision=scenario.target, actor=scenario.cast.physician),
-        lambda: approve(scenario.target, scenario.cast.physician, password="wrong"),
+        lambda: workflow.publish(revision=scenario.revision, actor=scenario.editor),
+        lambda: workflow.withdraw(revision=scenario.revision, actor=scenario.physician),
+        lambda: approve(scenario.revision, scenario.physician, password="wrong"),
         lambda: workflow.unpublish(
-            article=scenario.article, actor=scenario.cast.editor, comment="Pause."
+            article=scenario.article, actor=scenario.editor, comment="Pause."
         ),
     ):
         with pytest.raises(workflow.WorkflowError):

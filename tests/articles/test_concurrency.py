@@ -20,7 +20,7 @@ from articles import workflow
 from articles.models import AuditAction, AuditEvent, Revision
 from articles.roles import apply_role_permissions
 from reviewers.models import Review
-from tests.articles.workflow_fixtures import PASSWORD, build, fresh, physician
+from tests.builders import PASSWORD, article_in, fresh, make_physician
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -64,31 +64,31 @@ def run_together(*steps):
 
 
 def test_two_scheduled_runs_at_once_publish_a_revision_once():
-    scenario = build("approved")
-    Revision.objects.filter(pk=scenario.target.pk).update(
-        publish_at=timezone.now() - timedelta(minutes=1), scheduled_by=scenario.cast.editor
+    scenario = article_in("approved")
+    Revision.objects.filter(pk=scenario.revision.pk).update(
+        publish_at=timezone.now() - timedelta(minutes=1), scheduled_by=scenario.editor
     )
 
     first, second = run_together(workflow.publish_due, workflow.publish_due)
 
     assert not isinstance(first, Exception) and not isinstance(second, Exception)
     assert len(first) + len(second) == 1
-    assert fresh(scenario.article).live_revision_id == scenario.target.pk
-    published = AuditEvent.objects.filter(revision=scenario.target, action=AuditAction.PUBLISHED)
+    assert fresh(scenario.article).live_revision_id == scenario.revision.pk
+    published = AuditEvent.objects.filter(revision=scenario.revision, action=AuditAction.PUBLISHED)
     assert published.count() == 1
 
 
 def test_two_physicians_approving_together_make_one_approval():
-    scenario = build("pending")
-    doctors = [physician(), physician()]
+    scenario = article_in("pending")
+    doctors = [make_physician(), make_physician()]
 
     def approve_as(doctor):
         return lambda: workflow.approve(
-            revision=scenario.target,
+            revision=scenario.revision,
             actor=doctor,
             password=PASSWORD,
             attestation_accepted=True,
-            seen_hash=scenario.target.content_hash,
+            seen_hash=scenario.revision.content_hash,
         )
 
     outcomes = run_together(*(approve_as(d) for d in doctors))
@@ -97,8 +97,8 @@ def test_two_physicians_approving_together_make_one_approval():
     refusals = [o for o in outcomes if isinstance(o, workflow.WorkflowError)]
     assert len(reviews) == 1 and len(refusals) == 1, outcomes
     assert "already approved" in str(refusals[0])
-    assert Review.objects.filter(revision=scenario.target).count() == 1
-    assert fresh(scenario.target).approval_id == reviews[0].pk
+    assert Review.objects.filter(revision=scenario.revision).count() == 1
+    assert fresh(scenario.revision).approval_id == reviews[0].pk
 
 
 ROUNDS = 20
@@ -114,15 +114,15 @@ def _no_crash(outcomes) -> None:
 
 def test_publish_and_submit_at_once_never_deadlock():
     """An editor publishes an approved revision while the writer submits the next one."""
-    from tests.articles.workflow_fixtures import edit
+    from tests.builders import edit
 
     for _ in range(ROUNDS):
-        scenario = build("approved")
+        scenario = article_in("approved")
         edited = edit(scenario.article)
         outcomes = run_together(
-            lambda s=scenario: workflow.publish(revision=s.target, actor=s.cast.editor),
+            lambda s=scenario: workflow.publish(revision=s.revision, actor=s.editor),
             lambda s=scenario, a=edited: workflow.submit_for_review(
-                article=a, actor=s.cast.author, change_note="Next version."
+                article=a, actor=s.author, change_note="Next version."
             ),
         )
         _no_crash(outcomes)
@@ -130,18 +130,18 @@ def test_publish_and_submit_at_once_never_deadlock():
         # submission and then refused with a message. Never both, never a crash.
         published = not isinstance(outcomes[0], Exception)
         live = fresh(scenario.article).live_revision_id
-        assert live == (scenario.target.pk if published else None)
+        assert live == (scenario.revision.pk if published else None)
 
 
 def test_approve_and_unpublish_at_once_never_deadlock():
     """A physician approves the next revision while an editor takes the article down."""
-    from tests.articles.workflow_fixtures import edit, submit
+    from tests.builders import edit, submit
 
     for _ in range(ROUNDS):
-        scenario = build("approved")
-        workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+        scenario = article_in("approved")
+        workflow.publish(revision=scenario.revision, actor=scenario.editor)
         pending = submit(edit(scenario.article))
-        doctor = physician()
+        doctor = make_physician()
         outcomes = run_together(
             lambda p=pending, d=doctor: workflow.approve(
                 revision=p,
@@ -151,7 +151,7 @@ def test_approve_and_unpublish_at_once_never_deadlock():
                 seen_hash=p.content_hash,
             ),
             lambda s=scenario: workflow.unpublish(
-                article=s.article, actor=s.cast.editor, comment="Pause."
+                article=s.article, actor=s.editor, comment="Pause."
             ),
         )
         _no_crash(outcomes)

@@ -13,19 +13,19 @@ from django.core.management import CommandError, call_command
 from articles.models import Article, Category, Revision
 from articles.workflow import WorkflowPermissionDenied
 from reviewers.models import Review
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     EDITOR,
     REVIEWER,
     WRITER,
     approve,
-    build,
-    db_state,
+    article_in,
     edit,
-    editor,
     fresh,
+    make_editor,
+    make_physician,
     make_reviewer_profile,
     make_user,
-    physician,
+    snapshot,
     submit,
 )
 
@@ -34,44 +34,44 @@ pytestmark = pytest.mark.django_db
 
 def test_a_physician_who_edited_the_working_copy_cannot_sign_it_off():
     """Writer and physician roles in one person: their edit, someone else's submission."""
-    scenario = build("draft")
+    scenario = article_in("draft")
     both = make_user(None, WRITER, REVIEWER)
     make_reviewer_profile(both)
     edit(scenario.article, "\n\nA sentence the physician wrote.\n", by=both)
     revision = submit(scenario.article)  # submitted by the article's author, not by them
-    before = db_state(scenario.article)
+    before = snapshot(scenario.article)
 
     with pytest.raises(WorkflowPermissionDenied, match="wrote or edited"):
         approve(revision, both)
 
-    assert db_state(scenario.article) == before
+    assert snapshot(scenario.article) == before
     assert fresh(revision).approval_id is None
     # An independent physician can.
-    approve(revision, physician())
+    approve(revision, make_physician())
     assert fresh(revision).approval is not None
 
 
 def test_editors_publish_but_do_not_edit_article_text():
-    person = editor()
+    person = make_editor()
     assert person.has_perm("articles.publish_article")
     assert not person.has_perm("articles.change_article")
 
 
 def test_the_review_records_the_account_that_signed():
-    scenario = build("pending")
-    signer = physician()
-    review = approve(scenario.target, signer)
+    scenario = article_in("pending")
+    signer = make_physician()
+    review = approve(scenario.revision, signer)
     assert review.signed_by == signer
     assert fresh(review).signed_by_id == signer.pk
 
 
 def test_public_pages_ignore_a_live_revision_whose_approval_is_of_other_content():
     """Defence in depth: even a row written around the workflow cannot go public."""
-    scenario = build("live")
-    other = build("approved")
+    scenario = article_in("live")
+    other = article_in("approved")
     assert Article.objects.published().filter(pk=scenario.article.pk).exists()
     Revision.objects.filter(pk=scenario.article.live_revision_id).update(
-        approval=other.target.approval
+        approval=other.revision.approval
     )
     assert not Article.objects.published().filter(pk=scenario.article.pk).exists()
 
@@ -98,10 +98,10 @@ def test_a_mail_server_that_is_down_does_not_undo_or_hide_a_done_step(
     settings, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = f"{__name__}._BrokenMailServer"
-    scenario = build("pending")
+    scenario = article_in("pending")
     with django_capture_on_commit_callbacks(execute=True):
-        review = approve(scenario.target, physician())
-    assert fresh(scenario.target).approval_id == review.pk
+        review = approve(scenario.revision, make_physician())
+    assert fresh(scenario.revision).approval_id == review.pk
     assert Review.objects.filter(pk=review.pk).exists()
     assert mail.outbox == []
 
@@ -130,7 +130,7 @@ def test_load_demo_leaves_a_real_account_with_a_demo_name_alone():
 
 def test_a_reviewer_profiles_account_cannot_be_reassigned_in_the_admin(client):
     """Reassigning the account would re-attribute every signature made through it."""
-    signer = physician()
+    signer = make_physician()
     profile = signer.reviewer_profile
     boss = make_user(None, EDITOR)
     client.force_login(boss)
@@ -153,7 +153,7 @@ def test_a_reviewer_profiles_account_cannot_be_reassigned_in_the_admin(client):
 
 @pytest.mark.parametrize("status", ["superseded", "withdrawn", "approved"])
 def test_public_pages_ignore_a_live_revision_that_is_not_in_published_state(client, status):
-    scenario = build("live")
+    scenario = article_in("live")
     url = scenario.article.get_absolute_url()
     assert client.get(url).status_code == 200
     Revision.objects.filter(pk=scenario.article.live_revision_id).update(status=status)
@@ -169,7 +169,7 @@ def test_last_reviewed_is_the_date_of_the_sign_off_not_of_publication(client):
 
     from django.utils import timezone
 
-    scenario = build("live")
+    scenario = article_in("live")
     review = scenario.article.live_revision.approval
     # The article first went live three weeks before this approval was signed.
     earlier = timezone.now() - timedelta(days=21)

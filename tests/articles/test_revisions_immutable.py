@@ -11,16 +11,16 @@ from articles import workflow
 from articles.models import Article, Revision, RevisionStatus
 from articles.snapshot import content_hash, refresh_working_copy
 from articles.workflow import WorkflowError
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     approve,
-    build,
+    article_in,
     edit,
     fresh,
     make_article,
+    make_physician,
     make_reference,
-    physician,
+    make_writer,
     submit,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +40,13 @@ CONTENT_FIELDS = {
 
 @pytest.fixture
 def approved_revision():
-    return build("approved").target
+    return article_in("approved").revision
 
 
 @pytest.mark.parametrize("name", sorted(CONTENT_FIELDS))
 def test_saving_a_changed_content_field_raises(approved_revision, name):
     revision = fresh(approved_revision)
-    value = CONTENT_FIELDS[name] if name != "created_by" else writer()
+    value = CONTENT_FIELDS[name] if name != "created_by" else make_writer()
     setattr(revision, name, value)
 
     with pytest.raises(ValueError, match="immutable"):
@@ -107,9 +107,9 @@ def test_the_approved_content_hash_is_the_hash_of_the_frozen_content(approved_re
 def _cited_scenario():
     ref = make_reference("parker2019", title="Emotional intimacy, original title")
     make_reference("uncited2020", title="Never cited")
-    author = writer()
+    author = make_writer()
     article = make_article(author, body="Intimacy matters [@parker2019].\n")
-    doctor = physician()
+    doctor = make_physician()
     revision = submit(article)
     approve(revision, doctor)
     return ref, fresh(article), fresh(revision), doctor
@@ -144,7 +144,7 @@ def test_editing_an_uncited_reference_changes_nothing():
 @pytest.mark.parametrize("published", [False, True], ids=["approved", "live"])
 def test_a_changed_reference_needs_a_new_approval(published):
     ref, article, revision, doctor = _cited_scenario()
-    editor_user = build("draft").cast.editor
+    editor_user = article_in("draft").editor
     if published:
         workflow.publish(revision=revision, actor=editor_user)
     old_references_html = fresh(revision).references_html
@@ -193,13 +193,13 @@ def test_submit_recomputes_the_hash_even_if_the_working_copy_was_not_refreshed()
 
 
 def test_an_edit_to_the_body_makes_a_new_revision_the_approval_does_not_cover():
-    scenario = build("approved")
+    scenario = article_in("approved")
     edit(scenario.article, "\n\nA new claim.\n")
     newer = submit(scenario.article)
-    assert fresh(scenario.target).status == RevisionStatus.SUPERSEDED
+    assert fresh(scenario.revision).status == RevisionStatus.SUPERSEDED
     assert not workflow.approval_is_current(fresh(newer))
     with pytest.raises(WorkflowError):
-        workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+        workflow.publish(revision=scenario.revision, actor=scenario.editor)
 
 
 @pytest.mark.parametrize("column", ["body", "rendered_html", "content_hash", "title"])
@@ -207,8 +207,8 @@ def test_the_database_refuses_raw_sql_that_changes_revision_content(column):
     """Invariant 2 holds even for code that goes around the model."""
     from django.db import DatabaseError, connection, transaction
 
-    scenario = build("pending")
-    revision = scenario.target
+    scenario = article_in("pending")
+    revision = scenario.revision
     before = getattr(fresh(revision), column)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -221,10 +221,10 @@ def test_the_database_refuses_raw_sql_that_changes_revision_content(column):
 def test_the_database_still_lets_the_workflow_change_status():
     from django.db import connection
 
-    scenario = build("pending")
+    scenario = article_in("pending")
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE articles_revision SET status = %s WHERE id = %s",
-            ["withdrawn", scenario.target.pk],
+            ["withdrawn", scenario.revision.pk],
         )
-    assert fresh(scenario.target).status == "withdrawn"
+    assert fresh(scenario.revision).status == "withdrawn"

@@ -20,8 +20,7 @@ from articles import workflow
 from articles.forms import ScheduleForm
 from articles.models import Revision, RevisionStatus
 from articles.scheduling import Scheduler, schedule_overdue
-from tests.articles.admin_fixtures import messages_of, review_url, step_url, story
-from tests.articles.workflow_fixtures import fresh
+from tests.builders import article_in, fresh, messages_of, review_url, step_url
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,7 @@ LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 def scheduled_story(*, minutes_ago: float | None = None):
     """An approved revision scheduled through the workflow; with `minutes_ago`, its time
     then moved into the past, as if no scheduler had run since."""
-    s = story("approved")
+    s = article_in("approved")
     workflow.schedule(
         revision=s.revision, actor=s.editor, publish_at=timezone.now() + timedelta(days=1)
     )
@@ -147,7 +146,7 @@ def test_nothing_unscheduled_or_published_is_overdue():
     assert schedule_overdue(s.revision)
     workflow.publish_due()
     assert not schedule_overdue(fresh(s.revision))  # it went live: no schedule left
-    assert not schedule_overdue(story("approved").revision)
+    assert not schedule_overdue(article_in("approved").revision)
 
 
 def scheduled_section(html: str) -> str:
@@ -226,7 +225,7 @@ def test_a_scheduled_time_is_shown_in_the_site_zone(settings):
 
 def test_scheduling_through_the_admin_uses_the_site_zone(client, settings):
     settings.TIME_ZONE = "America/Los_Angeles"
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.editor)
     page = client.get(review_url(s.revision)).content.decode()
     assert "Publish at (America/Los_Angeles)" in page

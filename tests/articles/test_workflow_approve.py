@@ -14,19 +14,19 @@ from articles.workflow import (
     WrongPasswordError,
 )
 from reviewers.models import Decision, Review
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     PASSWORD,
     approve,
-    build,
-    db_state,
+    article_in,
     edit,
     fresh,
     make_article,
+    make_physician,
     make_reviewer_profile,
     make_user,
-    physician,
+    make_writer,
+    snapshot,
     submit,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,18 +34,18 @@ pytestmark = pytest.mark.django_db
 
 def _refused(article, call, refusal=WorkflowError, match=None):
     """`call` is refused with exactly `refusal`, and nothing in the database changed."""
-    before = db_state(article)
+    before = snapshot(article)
     with pytest.raises(refusal, match=match) as caught:
         call()
     assert type(caught.value) is refusal
-    assert db_state(article) == before
+    assert snapshot(article) == before
     return caught.value
 
 
 def test_approval_records_the_signed_review():
-    scenario = build("pending")
-    doctor = physician(display_name="Mark Hrymoc", credentials="M.D.", title="CMO")
-    revision = scenario.target
+    scenario = article_in("pending")
+    doctor = make_physician(display_name="Mark Hrymoc", credentials="M.D.", title="CMO")
+    revision = scenario.revision
 
     review = approve(
         revision, doctor, comment="  Accurate.  ", conflict_of_interest="  Speaker fees.  "
@@ -65,52 +65,54 @@ def test_approval_records_the_signed_review():
 
 
 def test_wrong_password_is_refused_and_nothing_is_written():
-    scenario = build("pending")
+    scenario = article_in("pending")
     error = _refused(
         scenario.article,
-        lambda: approve(scenario.target, scenario.cast.physician, password="wrong"),
+        lambda: approve(scenario.revision, scenario.physician, password="wrong"),
         refusal=WrongPasswordError,
     )
     assert "password" in str(error)
-    assert fresh(scenario.target).status == RevisionStatus.PENDING
+    assert fresh(scenario.revision).status == RevisionStatus.PENDING
     # Only the attempt itself is on record, so repeated guessing shows.
     attempt = AuditEvent.objects.get(action=AuditAction.APPROVAL_REFUSED)
-    assert attempt.actor_id == scenario.cast.physician.pk and "password" in attempt.comment
+    assert attempt.actor_id == scenario.physician.pk and "password" in attempt.comment
 
 
 def test_unaccepted_attestation_is_refused():
-    scenario = build("pending")
+    scenario = article_in("pending")
     error = _refused(
         scenario.article,
-        lambda: approve(scenario.target, scenario.cast.physician, attestation_accepted=False),
+        lambda: approve(scenario.revision, scenario.physician, attestation_accepted=False),
     )
     assert "attestation" in str(error)
 
 
 def test_seen_hash_of_other_content_is_refused():
-    scenario = build("pending")
+    scenario = article_in("pending")
     error = _refused(
         scenario.article,
-        lambda: approve(scenario.target, scenario.cast.physician, seen_hash="0" * 64),
+        lambda: approve(scenario.revision, scenario.physician, seen_hash="0" * 64),
     )
     assert "not the one on file" in str(error)
 
 
 def test_approving_twice_is_refused():
-    scenario = build("pending")
-    approve(scenario.target, scenario.cast.physician)
-    second = physician()
+    scenario = article_in("pending")
+    approve(scenario.revision, scenario.physician)
+    second = make_physician()
     _refused(
-        scenario.article, lambda: approve(fresh(scenario.target), second), match="already approved"
+        scenario.article,
+        lambda: approve(fresh(scenario.revision), second),
+        match="already approved",
     )
     assert Review.objects.count() == 1
 
 
 def test_approving_a_superseded_revision_is_refused_even_though_it_was_approved_once():
-    scenario = build("superseded")
+    scenario = article_in("superseded")
     _refused(
         scenario.article,
-        lambda: approve(scenario.target, physician()),
+        lambda: approve(scenario.revision, make_physician()),
         match="superseded by a newer",
     )
 
@@ -121,10 +123,10 @@ def test_nobody_approves_their_own_revision_not_even_a_superuser_reviewer(relati
     if relation == "article_author":
         # The superuser wrote the article; a writer submitted this revision of it.
         article = make_article(boss)
-        revision = submit(article, by=writer())
+        revision = submit(article, by=make_writer())
     else:
         # A writer's article; the superuser froze and submitted this revision of it.
-        article = make_article(writer())
+        article = make_article(make_writer())
         revision = submit(article, by=boss)
 
     for call in (
@@ -136,12 +138,12 @@ def test_nobody_approves_their_own_revision_not_even_a_superuser_reviewer(relati
 
 
 def test_the_reviewer_snapshot_survives_editing_the_profile():
-    scenario = build("pending")
+    scenario = article_in("pending")
     doctor = make_user(None, "Physician reviewer")
     profile = make_reviewer_profile(
         doctor, display_name="Mark Hrymoc", credentials="M.D.", title="Chief Medical Officer"
     )
-    review = approve(scenario.target, doctor)
+    review = approve(scenario.revision, doctor)
 
     profile.display_name = "Mark A. Hrymoc"
     profile.credentials = "M.D., Ph.D."
@@ -159,48 +161,48 @@ def test_the_reviewer_snapshot_survives_editing_the_profile():
 
 
 def test_a_deactivated_reviewer_cannot_decide():
-    scenario = build("pending")
-    doctor = physician()
+    scenario = article_in("pending")
+    doctor = make_physician()
     profile = doctor.reviewer_profile
     profile.active = False
     profile.save()
-    _refused(scenario.article, lambda: approve(scenario.target, doctor), WorkflowPermissionDenied)
+    _refused(scenario.article, lambda: approve(scenario.revision, doctor), WorkflowPermissionDenied)
 
 
 @pytest.mark.parametrize("comment", ["", "   ", "\n\t"])
 def test_requesting_changes_needs_a_comment(comment):
-    scenario = build("pending")
+    scenario = article_in("pending")
     error = _refused(
         scenario.article,
         lambda: workflow.request_changes(
-            revision=scenario.target, actor=scenario.cast.physician, comment=comment
+            revision=scenario.revision, actor=scenario.physician, comment=comment
         ),
     )
     assert "comment is required" in str(error)
 
 
 def test_request_changes_records_the_review_and_sends_it_back():
-    scenario = build("pending")
+    scenario = article_in("pending")
     review = workflow.request_changes(
-        revision=scenario.target, actor=scenario.cast.physician, comment="  Cite the trial.  "
+        revision=scenario.revision, actor=scenario.physician, comment="  Cite the trial.  "
     )
-    revision = fresh(scenario.target)
+    revision = fresh(scenario.revision)
     assert revision.status == RevisionStatus.CHANGES_REQUESTED
     assert revision.approval is None
     assert (review.decision, review.comment) == (Decision.REQUEST_CHANGES, "Cite the trial.")
     assert review.revision_hash == revision.content_hash
     assert not workflow.approval_is_current(revision)
     with pytest.raises(WorkflowError):
-        workflow.publish(revision=revision, actor=scenario.cast.editor)
+        workflow.publish(revision=revision, actor=scenario.editor)
 
 
 # --- Races between a reviewer and a writer ----------------------------------------------
 
 
 def test_approving_a_revision_superseded_while_the_reviewer_read_it_is_refused():
-    scenario = build("pending")
-    doctor = scenario.cast.physician
-    loaded = fresh(scenario.target)  # the reviewer opens revision N ...
+    scenario = article_in("pending")
+    doctor = scenario.physician
+    loaded = fresh(scenario.revision)  # the reviewer opens revision N ...
     seen = loaded.content_hash
 
     edit(scenario.article)  # ... while the writer submits N+1
@@ -214,9 +216,9 @@ def test_approving_a_revision_superseded_while_the_reviewer_read_it_is_refused()
 
 
 def test_an_approval_that_commits_first_does_not_carry_over_to_the_next_revision():
-    scenario = build("pending")
-    doctor, editor = scenario.cast.physician, scenario.cast.editor
-    old = scenario.target
+    scenario = article_in("pending")
+    doctor, editor = scenario.physician, scenario.editor
+    old = scenario.revision
     review = approve(old, doctor)
 
     edit(scenario.article)
@@ -238,28 +240,28 @@ def test_an_approval_that_commits_first_does_not_carry_over_to_the_next_revision
 
 
 def test_changes_requested_on_a_superseded_revision_are_refused():
-    scenario = build("pending")
-    loaded = fresh(scenario.target)
+    scenario = article_in("pending")
+    loaded = fresh(scenario.revision)
     edit(scenario.article)
     submit(scenario.article)
     _refused(
         scenario.article,
         lambda: workflow.request_changes(
-            revision=loaded, actor=scenario.cast.physician, comment="Too late."
+            revision=loaded, actor=scenario.physician, comment="Too late."
         ),
         match="superseded",
     )
 
 
 def test_approval_checks_the_password_of_the_actor_not_of_the_author():
-    scenario = build("pending")
-    doctor = physician()
+    scenario = article_in("pending")
+    doctor = make_physician()
     doctor.set_password("the-doctors-own-password")
     doctor.save()
     _refused(
         scenario.article,
-        lambda: approve(scenario.target, doctor, password=PASSWORD),
+        lambda: approve(scenario.revision, doctor, password=PASSWORD),
         refusal=WrongPasswordError,
     )
-    approve(scenario.target, doctor, password="the-doctors-own-password")
-    assert fresh(scenario.target).status == RevisionStatus.APPROVED
+    approve(scenario.revision, doctor, password="the-doctors-own-password")
+    assert fresh(scenario.revision).status == RevisionStatus.APPROVED

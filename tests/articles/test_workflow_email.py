@@ -9,19 +9,19 @@ from django.utils import timezone
 
 from articles import workflow
 from articles.workflow import WorkflowError
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     REVIEWER,
     WRITER,
     approve,
-    build,
+    article_in,
     edit,
-    editor,
     make_article,
+    make_editor,
+    make_physician,
     make_reviewer_profile,
     make_user,
-    physician,
+    make_writer,
     submit,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def _recipients(messages):
 
 def test_submit_mails_every_active_reviewer_but_not_the_author(mail):
     author = make_user(None, WRITER, REVIEWER, reviewer="active")  # writes and reviews
-    alice, bob = physician("alice"), physician("bob")
+    alice, bob = make_physician("alice"), make_physician("bob")
     make_user("retired", REVIEWER, reviewer="inactive")
     make_user("gone", REVIEWER, reviewer="active", is_active=False)
     make_user("noprofile", REVIEWER)
@@ -63,56 +63,56 @@ def test_submit_mails_every_active_reviewer_but_not_the_author(mail):
 
 def test_submit_does_not_ask_the_article_author_to_review(mail):
     author = make_user(None, WRITER, REVIEWER, reviewer="active")
-    other = physician("other-doctor")
+    other = make_physician("other-doctor")
     article = make_article(author)
 
-    messages = mail(lambda: submit(article, by=writer()))
+    messages = mail(lambda: submit(article, by=make_writer()))
 
     assert _recipients(messages) == [other.email]
 
 
 @pytest.mark.parametrize("decision", ["approve", "request_changes"])
 def test_a_decision_mails_the_author(mail, decision):
-    scenario = build("pending")
+    scenario = article_in("pending")
     doctor = make_user("hrymoc", REVIEWER)
     make_reviewer_profile(doctor, display_name="Mark Hrymoc", credentials="M.D.")
     if decision == "approve":
-        step = lambda: approve(scenario.target, doctor, comment="Accurate.")  # noqa: E731
+        step = lambda: approve(scenario.revision, doctor, comment="Accurate.")  # noqa: E731
         subject, comment = "Approved", "Accurate."
     else:
         step = lambda: workflow.request_changes(  # noqa: E731
-            revision=scenario.target, actor=doctor, comment="Cite the 2019 trial."
+            revision=scenario.revision, actor=doctor, comment="Cite the 2019 trial."
         )
         subject, comment = "Changes requested", "Cite the 2019 trial."
 
     messages = mail(step)
 
-    assert _recipients(messages) == [scenario.cast.author.email]
-    assert messages[0].subject == f"{subject}: {scenario.target.title}"
+    assert _recipients(messages) == [scenario.author.email]
+    assert messages[0].subject == f"{subject}: {scenario.revision.title}"
     assert "Mark Hrymoc, M.D." in messages[0].body
     assert comment in messages[0].body
 
 
 def test_a_decision_also_mails_a_submitter_who_is_not_the_author(mail):
-    author, colleague = writer(), writer()
+    author, colleague = make_writer(), make_writer()
     article = make_article(author)
     revision = submit(article, by=colleague)
-    messages = mail(lambda: approve(revision, physician()))
+    messages = mail(lambda: approve(revision, make_physician()))
     assert _recipients(messages) == sorted([author.email, colleague.email])
 
 
 def test_publish_mails_the_author(mail):
-    scenario = build("approved")
-    messages = mail(lambda: workflow.publish(revision=scenario.target, actor=scenario.cast.editor))
-    assert _recipients(messages) == [scenario.cast.author.email]
-    assert messages[0].subject == f"Published: {scenario.target.title}"
+    scenario = article_in("approved")
+    messages = mail(lambda: workflow.publish(revision=scenario.revision, actor=scenario.editor))
+    assert _recipients(messages) == [scenario.author.email]
+    assert messages[0].subject == f"Published: {scenario.revision.title}"
     assert scenario.article.get_absolute_url() in messages[0].body
 
 
 def test_a_scheduled_publication_mails_the_author(mail):
-    scenario = build("scheduled")
+    scenario = article_in("scheduled")
     messages = mail(lambda: workflow.publish_due(now=timezone.now() + timedelta(days=8)))
-    assert _recipients(messages) == [scenario.cast.author.email]
+    assert _recipients(messages) == [scenario.author.email]
     assert messages[0].subject.startswith("Published: ")
 
 
@@ -132,8 +132,8 @@ def test_a_scheduled_publication_mails_the_author(mail):
 )
 def test_a_refused_step_sends_nothing(mail, state, step):
     author = make_user(None, WRITER, REVIEWER, reviewer="active")
-    scenario = build(state, author=author)
-    article, revision, doctor = scenario.article, scenario.target, scenario.cast.physician
+    scenario = article_in(state, author=author)
+    article, revision, doctor = scenario.article, scenario.revision, scenario.physician
     steps = {
         "wrong_password": lambda: approve(revision, doctor, password="nope"),
         "no_attestation": lambda: approve(revision, doctor, attestation_accepted=False),
@@ -141,13 +141,13 @@ def test_a_refused_step_sends_nothing(mail, state, step):
         "blank_changes_comment": lambda: workflow.request_changes(
             revision=revision, actor=doctor, comment=" "
         ),
-        "publish_unapproved": lambda: workflow.publish(revision=revision, actor=editor()),
+        "publish_unapproved": lambda: workflow.publish(revision=revision, actor=make_editor()),
         "submit_unchanged": lambda: submit(article),
         "unknown_citation": lambda: (
             edit(article, "\n\nSee [@missing2024].\n"),
             submit(article),
         ),
-        "publish_live": lambda: workflow.publish(revision=revision, actor=editor()),
+        "publish_live": lambda: workflow.publish(revision=revision, actor=make_editor()),
         "approve_superseded": lambda: approve(revision, doctor),
     }
 
@@ -166,14 +166,14 @@ def test_steps_without_a_notification_send_nothing(mail, step):
         "unschedule": "scheduled",
         "unpublish": "live",
     }
-    scenario = build(state[step])
-    actor = scenario.cast.editor
+    scenario = article_in(state[step])
+    actor = scenario.editor
     calls = {
-        "withdraw": lambda: workflow.withdraw(revision=scenario.target, actor=actor),
+        "withdraw": lambda: workflow.withdraw(revision=scenario.revision, actor=actor),
         "schedule": lambda: workflow.schedule(
-            revision=scenario.target, actor=actor, publish_at=timezone.now() + timedelta(days=1)
+            revision=scenario.revision, actor=actor, publish_at=timezone.now() + timedelta(days=1)
         ),
-        "unschedule": lambda: workflow.unschedule(revision=scenario.target, actor=actor),
+        "unschedule": lambda: workflow.unschedule(revision=scenario.revision, actor=actor),
         "unpublish": lambda: workflow.unpublish(
             article=scenario.article, actor=actor, comment="Pause."
         ),

@@ -15,15 +15,15 @@ from articles import workflow
 from articles.models import Article, AuditAction, AuditEvent, Category, RevisionStatus
 from articles.workflow import WorkflowError, approval_is_current
 from reviewers.models import Review
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     approvals_expired,
     approve,
-    build,
-    db_state,
+    article_in,
     edit,
     fresh,
+    make_physician,
     make_user,
-    physician,
+    snapshot,
     submit,
 )
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 def _publishers(scenario):
     return {
-        "editor": scenario.cast.editor,
+        "editor": scenario.editor,
         "superuser": make_user(is_superuser=True),
         "superuser_reviewer": make_user(is_superuser=True, reviewer="active"),
     }
@@ -46,35 +46,35 @@ def _publishers(scenario):
 )
 @pytest.mark.parametrize("who", ["editor", "superuser", "superuser_reviewer"])
 def test_publish_refuses_a_revision_without_current_approval(state, who):
-    scenario = build(state)
+    scenario = article_in(state)
     actor = _publishers(scenario)[who]
-    before = db_state(scenario.article)
+    before = snapshot(scenario.article)
 
     with scenario.clock(), pytest.raises(WorkflowError) as caught:
-        workflow.publish(revision=scenario.target, actor=actor)
+        workflow.publish(revision=scenario.revision, actor=actor)
 
     assert type(caught.value) is WorkflowError
-    assert db_state(scenario.article) == before
+    assert snapshot(scenario.article) == before
     assert not Article.objects.published().filter(pk=scenario.article.pk).exists()
 
 
 def test_a_superuser_cannot_approve_and_publish_their_own_text():
     boss = make_user(is_superuser=True, reviewer="active")
-    scenario = build("pending", author=boss)
+    scenario = article_in("pending", author=boss)
     with pytest.raises(workflow.WorkflowPermissionDenied):
-        approve(scenario.target, boss)
+        approve(scenario.revision, boss)
     with pytest.raises(WorkflowError):
-        workflow.publish(revision=scenario.target, actor=boss)
+        workflow.publish(revision=scenario.revision, actor=boss)
     assert not Article.objects.published().exists()
 
 
 def test_the_public_sees_exactly_the_approved_text_not_the_working_copy():
-    scenario = build("live")
+    scenario = article_in("live")
     approved = scenario.live
     edit(scenario.article, "\n\nUnreviewed claim: cures everything.\n")
     article = fresh(scenario.article)
     article.title = "Unreviewed title"
-    workflow.save_working_copy(article=article, actor=scenario.cast.author, expected_version=None)
+    workflow.save_working_copy(article=article, actor=scenario.author, expected_version=None)
 
     public = Article.objects.published().get(pk=scenario.article.pk)
     shown = public.live_revision
@@ -91,9 +91,9 @@ def test_the_public_sees_exactly_the_approved_text_not_the_working_copy():
 
 def test_the_public_queryset_hides_articles_that_are_only_approved_or_scheduled():
     for state in ("draft", "pending", "approved", "scheduled", "unpublished", "superseded"):
-        build(state)
+        article_in(state)
     assert not Article.objects.published().exists()
-    live = build("live")
+    live = article_in("live")
     assert list(Article.objects.published()) == [live.article]
 
 
@@ -101,7 +101,7 @@ def test_the_public_queryset_hides_articles_that_are_only_approved_or_scheduled(
 
 
 def test_live_revision_stays_while_the_next_is_written_reviewed_and_sent_back():
-    scenario = build("live")
+    scenario = article_in("live")
     live = scenario.live
     article_id = scenario.article.pk
 
@@ -111,24 +111,24 @@ def test_live_revision_stays_while_the_next_is_written_reviewed_and_sent_back():
     edit(scenario.article)
     second = submit(scenario.article)
     assert shown() == live.pk
-    workflow.request_changes(revision=second, actor=scenario.cast.physician, comment="No.")
+    workflow.request_changes(revision=second, actor=scenario.physician, comment="No.")
     assert shown() == live.pk
     edit(scenario.article)
     third = submit(scenario.article)
     assert shown() == live.pk
-    approve(third, scenario.cast.physician)
+    approve(third, scenario.physician)
     assert shown() == live.pk
     assert fresh(live).status == RevisionStatus.PUBLISHED
 
 
 def test_publishing_the_new_revision_replaces_the_live_one():
-    scenario = build("live_pending")
-    old, new = scenario.live, scenario.target
+    scenario = article_in("live_pending")
+    old, new = scenario.live, scenario.revision
     old_published_at = fresh(old).published_at
     first_published_at = fresh(scenario.article).first_published_at
-    approve(new, scenario.cast.physician)
+    approve(new, scenario.physician)
 
-    workflow.publish(revision=new, actor=scenario.cast.editor)
+    workflow.publish(revision=new, actor=scenario.editor)
 
     article = fresh(scenario.article)
     assert article.live_revision_id == new.pk
@@ -139,23 +139,23 @@ def test_publishing_the_new_revision_replaces_the_live_one():
     assert new.status == RevisionStatus.PUBLISHED
     assert new.published_at > old_published_at
     # The superseded live revision cannot be brought back over the newer approved one.
-    workflow.unpublish(article=article, actor=scenario.cast.editor, comment="Pause.")
+    workflow.unpublish(article=article, actor=scenario.editor, comment="Pause.")
     with pytest.raises(WorkflowError, match="newer approved revision"):
-        workflow.publish(revision=old, actor=scenario.cast.editor)
+        workflow.publish(revision=old, actor=scenario.editor)
 
 
 def test_a_failure_while_publishing_leaves_the_old_revision_live():
-    scenario = build("live_pending")
-    approve(scenario.target, scenario.cast.physician)
-    before = db_state(scenario.article)
+    scenario = article_in("live_pending")
+    approve(scenario.revision, scenario.physician)
+    before = snapshot(scenario.article)
 
     with (
         mock.patch.object(workflow, "_audit", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
-        workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+        workflow.publish(revision=scenario.revision, actor=scenario.editor)
 
-    assert db_state(scenario.article) == before
+    assert snapshot(scenario.article) == before
     assert fresh(scenario.article).live_revision_id == scenario.live.pk
 
 
@@ -163,8 +163,8 @@ def test_a_failure_while_publishing_leaves_the_old_revision_live():
 
 
 def test_approval_is_current_for_exactly_the_review_interval():
-    scenario = build("approved")
-    revision = scenario.target
+    scenario = article_in("approved")
+    revision = scenario.revision
     signed = revision.approval.created_at
     year = timedelta(days=365)
 
@@ -175,8 +175,8 @@ def test_approval_is_current_for_exactly_the_review_interval():
 
 
 def test_the_interval_comes_from_the_setting_and_the_category_overrides_it():
-    scenario = build("approved")
-    revision = scenario.target
+    scenario = article_in("approved")
+    revision = scenario.revision
     signed = revision.approval.created_at
     at_100_days = signed + timedelta(days=100)
 
@@ -193,42 +193,42 @@ def test_the_interval_comes_from_the_setting_and_the_category_overrides_it():
 
 
 def test_no_approval_and_a_changes_request_are_never_current():
-    pending = build("pending").target
+    pending = article_in("pending").revision
     assert not approval_is_current(pending)
-    sent_back = build("changes_requested").target
+    sent_back = article_in("changes_requested").revision
     assert not approval_is_current(sent_back)
 
 
 @pytest.mark.parametrize("step", ["publish", "schedule"])
 def test_an_expired_approval_cannot_be_published_or_scheduled(step):
-    scenario = build("approved")
-    before = db_state(scenario.article)
+    scenario = article_in("approved")
+    before = snapshot(scenario.article)
     with approvals_expired(), pytest.raises(WorkflowError, match="no current physician"):
         if step == "publish":
-            workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+            workflow.publish(revision=scenario.revision, actor=scenario.editor)
         else:
             workflow.schedule(
-                revision=scenario.target,
-                actor=scenario.cast.editor,
+                revision=scenario.revision,
+                actor=scenario.editor,
                 publish_at=timezone.now() + timedelta(days=1),
             )
-    assert db_state(scenario.article) == before
+    assert snapshot(scenario.article) == before
 
 
 def test_a_category_with_a_short_interval_expires_its_approvals():
-    scenario = build("approved")
+    scenario = article_in("approved")
     # Shortening the interval of the revision's own category applies at once.
-    Category.objects.filter(pk=scenario.target.category_id).update(review_interval_days=1)
-    signed = scenario.target.approval.created_at
-    assert approval_is_current(fresh(scenario.target), now=signed + timedelta(hours=23))
-    assert not approval_is_current(fresh(scenario.target), now=signed + timedelta(days=2))
+    Category.objects.filter(pk=scenario.revision.category_id).update(review_interval_days=1)
+    signed = scenario.revision.approval.created_at
+    assert approval_is_current(fresh(scenario.revision), now=signed + timedelta(hours=23))
+    assert not approval_is_current(fresh(scenario.revision), now=signed + timedelta(days=2))
 
 
 def test_re_review_of_an_expired_approval_records_a_new_review():
-    scenario = build("expired")
-    revision = scenario.target
+    scenario = article_in("expired")
+    revision = scenario.revision
     old_review = revision.approval
-    reviewer = physician()
+    reviewer = make_physician()
 
     with approvals_expired():
         assert not approval_is_current(fresh(revision))
@@ -243,17 +243,17 @@ def test_re_review_of_an_expired_approval_records_a_new_review():
     assert approval_is_current(revision)
     events = AuditEvent.objects.filter(revision=revision, action=AuditAction.APPROVED)
     assert events.count() == 2
-    workflow.publish(revision=revision, actor=scenario.cast.editor)
+    workflow.publish(revision=revision, actor=scenario.editor)
     assert fresh(scenario.article).live_revision_id == revision.pk
 
 
 def test_re_review_of_a_live_article_keeps_it_live_and_updates_last_reviewed():
-    scenario = build("live")
+    scenario = article_in("live")
     live = scenario.live
     old_review = live.approval
 
     with approvals_expired():
-        new_review = approve(live, physician(display_name="Second Opinion"))
+        new_review = approve(live, make_physician(display_name="Second Opinion"))
 
     public = Article.objects.published().get(pk=scenario.article.pk)
     assert public.live_revision_id == live.pk
@@ -265,8 +265,8 @@ def test_re_review_of_a_live_article_keeps_it_live_and_updates_last_reviewed():
 
 
 def test_a_current_approval_cannot_be_re_reviewed():
-    scenario = build("approved")
-    before = db_state(scenario.article)
+    scenario = article_in("approved")
+    before = snapshot(scenario.article)
     with pytest.raises(WorkflowError, match="already approved"):
-        approve(scenario.target, physician())
-    assert db_state(scenario.article) == before
+        approve(scenario.revision, make_physician())
+    assert snapshot(scenario.article) == before

@@ -23,15 +23,15 @@ from django.utils import timezone
 from articles import workflow
 from articles.models import AuditAction, Revision, RevisionStatus
 from articles.workflow import WorkflowError, WorkflowPermissionDenied
-from tests.articles.workflow_fixtures import (
+from tests.builders import (
     PASSWORD,
     ROLES,
     STATES,
-    build,
-    db_state,
+    article_in,
     edit,
     latest_event,
     make_actor,
+    snapshot,
 )
 
 ACTIONS = (
@@ -85,7 +85,7 @@ STATE_TABLE = [
     ("unpublished",        OK,    ERR,    ERR,   ERR,    ERR,    OK,     OK,    ERR,   ERR),
 ]
 # fmt: on
-# States (the revision acted on is `Scenario.target`):
+# States (the revision acted on is `Story.revision`):
 #   draft             an article that was never submitted (no revision)
 #   pending           revision 1 waits for review
 #   changes_requested revision 1 sent back by a physician (resubmitting it unchanged: refused)
@@ -129,7 +129,7 @@ OPEN = {RevisionStatus.PENDING, RevisionStatus.APPROVED, RevisionStatus.CHANGES_
 
 
 def _take(action: str, scenario, actor, when):
-    article, revision = scenario.article, scenario.target
+    article, revision = scenario.article, scenario.revision
     match action:
         case "submit_edited" | "submit_unchanged":
             return workflow.submit_for_review(article=article, actor=actor, change_note=NOTE)
@@ -162,7 +162,7 @@ def _expected_after(action, before, scenario, actor, result, after, window, when
     itself are taken from `after` once shown to lie inside the step's time window."""
     expected = before.copy()
     expected.counts["audit_events"] += 1
-    target = scenario.target.pk if scenario.target else None
+    target = scenario.revision.pk if scenario.revision else None
 
     def stamped(value):
         assert value is not None and window[0] <= value <= window[1]
@@ -233,7 +233,7 @@ def _check_audit_event(action, scenario, actor, result, before, when):
         revision = Revision.objects.get(pk=before.live_revision_id)
         expected = (AuditAction.UNPUBLISHED, COMMENT)
     else:
-        revision = scenario.target
+        revision = scenario.revision
         expected = {
             "withdraw": (AuditAction.WITHDRAWN, COMMENT),
             "approve": (AuditAction.APPROVED, f"{COMMENT}\nConflicts of interest: none declared"),
@@ -254,12 +254,12 @@ def _check_audit_event(action, scenario, actor, result, before, when):
 @pytest.mark.parametrize(("role", "state", "action", "expected"), CELLS)
 def test_workflow_matrix(role, state, action, expected, django_capture_on_commit_callbacks):
     actor = make_actor(role)
-    scenario = build(state, author=actor if ROLES[role].author else None)
+    scenario = article_in(state, author=actor if ROLES[role].author else None)
     if action == "submit_edited":
         edit(scenario.article)
         scenario.refresh()
     when = timezone.now() + timedelta(days=3)
-    before = db_state(scenario.article)
+    before = snapshot(scenario.article)
 
     with scenario.clock(), django_capture_on_commit_callbacks() as callbacks:
         started = timezone.now()
@@ -272,7 +272,7 @@ def test_workflow_matrix(role, state, action, expected, django_capture_on_commit
             # The exact type: a state refusal is not a permission refusal, and vice versa.
             assert type(caught.value) is refusal, caught.value
             assert str(caught.value)
-        after = db_state(scenario.article)
+        after = snapshot(scenario.article)
         window = (started, timezone.now())
 
     if expected != "ok":

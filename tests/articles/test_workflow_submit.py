@@ -8,15 +8,15 @@ from articles import workflow
 from articles.models import Article, AuditEvent, Revision, RevisionStatus
 from articles.workflow import StaleEditError, WorkflowError, WorkflowPermissionDenied
 from reviewers.models import Review
-from tests.articles.workflow_fixtures import (
-    build,
-    db_state,
+from tests.builders import (
+    article_in,
     edit,
     fresh,
     make_article,
     make_reference,
+    make_writer,
+    snapshot,
     submit,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def test_first_submission_freezes_the_working_copy_with_its_references():
     ref = make_reference("parker2019")
-    author = writer()
+    author = make_writer()
     article = make_article(author, body="Intimacy matters [@parker2019].\n")
 
     revision = submit(article, note="  First version.  ")
@@ -47,10 +47,10 @@ def test_first_submission_freezes_the_working_copy_with_its_references():
 def test_unknown_citation_key_is_refused_naming_the_key_and_line():
     make_reference("parker2019")
     article = make_article(
-        writer(),
+        make_writer(),
         body="## Intro\n\nKnown [@parker2019].\n\nUnknown [@nosuch2020, p. 4] here.\n",
     )
-    before = db_state(article)
+    before = snapshot(article)
 
     with pytest.raises(WorkflowError) as caught:
         submit(article)
@@ -60,17 +60,17 @@ def test_unknown_citation_key_is_refused_naming_the_key_and_line():
     assert "nosuch2020" in message
     assert "line 5" in message
     assert "parker2019" not in message
-    assert db_state(article) == before
+    assert snapshot(article) == before
 
 
 def test_every_unknown_key_is_named_with_its_own_line():
-    article = make_article(writer(), body="First [@ghost1].\n\nSecond [@real; @ghost2].\n")
+    article = make_article(make_writer(), body="First [@ghost1].\n\nSecond [@real; @ghost2].\n")
     make_reference("real")
-    before = db_state(article)
+    before = snapshot(article)
 
     with pytest.raises(WorkflowError) as caught:
         submit(article)
-    assert db_state(article) == before
+    assert snapshot(article) == before
 
     message = str(caught.value)
     assert "“ghost1” on line 1" in message
@@ -80,57 +80,60 @@ def test_every_unknown_key_is_named_with_its_own_line():
 
 @pytest.mark.parametrize("state", ["pending", "approved", "live", "scheduled"])
 def test_submitting_unchanged_content_is_refused(state):
-    scenario = build(state)
-    before = db_state(scenario.article)
+    scenario = article_in(state)
+    before = snapshot(scenario.article)
 
     with pytest.raises(WorkflowError) as caught:
         submit(scenario.article)
 
     assert type(caught.value) is WorkflowError
-    assert f"revision {scenario.target.number}" in str(caught.value).lower()
-    assert db_state(scenario.article) == before
+    assert f"revision {scenario.revision.number}" in str(caught.value).lower()
+    assert snapshot(scenario.article) == before
 
 
 def test_submission_needs_the_submit_permission():
-    scenario = build("draft")
+    scenario = article_in("draft")
     with pytest.raises(WorkflowPermissionDenied):
-        submit(scenario.article, by=scenario.cast.editor)
+        submit(scenario.article, by=scenario.editor)
     assert Revision.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
 
 @pytest.mark.parametrize("state", ["pending", "approved", "scheduled", "live", "changes_requested"])
 def test_saving_without_a_change_creates_no_revision_and_cancels_nothing(state):
-    scenario = build(state)
-    before = db_state(scenario.article)
+    scenario = article_in(state)
+    before = snapshot(scenario.article)
     article = fresh(scenario.article)
 
     saved = workflow.save_working_copy(
-        article=article, actor=scenario.cast.author, expected_version=article.version
+        article=article, actor=scenario.author, expected_version=article.version
     )
 
-    after = db_state(scenario.article)
+    after = snapshot(scenario.article)
     assert saved.version == article.version
-    assert after == before  # same revisions, statuses, approvals, schedule, live revision
-    assert fresh(scenario.article).working_hash == scenario.target.content_hash
+    # Same revisions, statuses, approvals, schedule, live revision; only the version moved.
+    expected = before.copy()
+    expected.version += 1
+    assert after == expected
+    assert fresh(scenario.article).working_hash == scenario.revision.content_hash
 
 
 def test_saving_a_change_creates_no_revision_and_cancels_no_review():
-    scenario = build("approved")
-    before = db_state(scenario.article)
+    scenario = article_in("approved")
+    before = snapshot(scenario.article)
 
     edit(scenario.article, "\n\nA new paragraph.\n")
 
-    after = db_state(scenario.article)
+    after = snapshot(scenario.article)
     assert after.revisions == before.revisions
     assert after.counts == before.counts
-    assert after.working_hash != scenario.target.content_hash
-    assert fresh(scenario.target).status == RevisionStatus.APPROVED
+    assert after.working_hash != scenario.revision.content_hash
+    assert fresh(scenario.revision).status == RevisionStatus.APPROVED
 
 
 def test_stale_save_is_refused_and_keeps_the_other_persons_text():
-    scenario = build("draft")
-    colleague = writer()
+    scenario = article_in("draft")
+    colleague = make_writer()
     mine = fresh(scenario.article)
     theirs = fresh(scenario.article)
     loaded = mine.version
@@ -140,9 +143,7 @@ def test_stale_save_is_refused_and_keeps_the_other_persons_text():
 
     mine.body = "My text.\n"
     with pytest.raises(StaleEditError):
-        workflow.save_working_copy(
-            article=mine, actor=scenario.cast.author, expected_version=loaded
-        )
+        workflow.save_working_copy(article=mine, actor=scenario.author, expected_version=loaded)
 
     stored = fresh(scenario.article)
     assert stored.body == "Their text."  # stored normalized: LF, no trailing blank
@@ -151,54 +152,54 @@ def test_stale_save_is_refused_and_keeps_the_other_persons_text():
 
 
 def test_saving_needs_the_change_permission():
-    scenario = build("draft")
+    scenario = article_in("draft")
     article = fresh(scenario.article)
-    before = db_state(scenario.article)
+    before = snapshot(scenario.article)
     body, version = article.body, article.version
     article.body = "Changed by a physician."
     with pytest.raises(WorkflowPermissionDenied):
         workflow.save_working_copy(
-            article=article, actor=scenario.cast.physician, expected_version=article.version
+            article=article, actor=scenario.physician, expected_version=article.version
         )
     stored = fresh(scenario.article)
     assert (stored.body, stored.version) == (body, version)
-    assert db_state(scenario.article) == before
+    assert snapshot(scenario.article) == before
 
 
 def test_saving_a_stale_instance_does_not_undo_a_publish():
-    scenario = build("approved")
+    scenario = article_in("approved")
     loaded = fresh(scenario.article)  # the writer's form, opened before the publish
-    workflow.publish(revision=scenario.target, actor=scenario.cast.editor)
+    workflow.publish(revision=scenario.revision, actor=scenario.editor)
     events = AuditEvent.objects.count()
 
     loaded.body += "\n\nA writer's edit.\n"
     workflow.save_working_copy(
-        article=loaded, actor=scenario.cast.author, expected_version=loaded.version
+        article=loaded, actor=scenario.author, expected_version=loaded.version
     )
 
     article = fresh(scenario.article)
-    assert article.live_revision_id == scenario.target.pk
+    assert article.live_revision_id == scenario.revision.pk
     assert article.first_published_at is not None
     assert Article.objects.published().filter(pk=article.pk).exists()
     assert AuditEvent.objects.count() == events
 
 
 def test_saving_a_stale_instance_does_not_undo_an_unpublish():
-    scenario = build("live")
+    scenario = article_in("live")
     loaded = fresh(scenario.article)
-    workflow.unpublish(article=scenario.article, actor=scenario.cast.editor, comment="Pause.")
+    workflow.unpublish(article=scenario.article, actor=scenario.editor, comment="Pause.")
 
     loaded.body += "\n\nA writer's edit.\n"
     workflow.save_working_copy(
-        article=loaded, actor=scenario.cast.author, expected_version=loaded.version
+        article=loaded, actor=scenario.author, expected_version=loaded.version
     )
 
     assert fresh(scenario.article).live_revision_id is None
 
 
 def test_submitting_supersedes_every_open_revision_and_keeps_the_live_one():
-    scenario = build("live_pending")
-    live, pending = scenario.live, scenario.target
+    scenario = article_in("live_pending")
+    live, pending = scenario.live, scenario.revision
     edit(scenario.article)
 
     newest = submit(scenario.article, note="Third version.")
@@ -212,12 +213,12 @@ def test_submitting_supersedes_every_open_revision_and_keeps_the_live_one():
 
 
 def test_resubmission_after_changes_requested_makes_a_new_revision():
-    scenario = build("changes_requested")
+    scenario = article_in("changes_requested")
     edit(scenario.article, "\n\nNow with a source.\n")
 
     second = submit(scenario.article)
 
-    assert fresh(scenario.target).status == RevisionStatus.SUPERSEDED
+    assert fresh(scenario.revision).status == RevisionStatus.SUPERSEDED
     assert second.number == 2
     assert second.approval is None
     assert Review.objects.filter(revision=second).count() == 0
