@@ -9,18 +9,21 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import Article, AuditEvent, Revision, RevisionStatus
 from reviewers.models import Review
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     approve_data,
     article_form_data,
+    article_in,
     change_url,
     fresh,
     hidden_inputs,
+    make_article,
+    make_category,
     make_reference,
+    make_superuser,
+    make_writer,
     messages_of,
     snapshot,
     step_url,
-    story,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +50,14 @@ def save(client, user, page, loaded_version, **changes):
 
 
 def test_change_page_carries_the_loaded_version(client):
-    s = story("draft")
+    s = article_in("draft")
     _, loaded = load(client, s.author, s.article)
     assert loaded == fresh(s.article).version
 
 
 def test_second_save_from_a_stale_form_is_refused_and_keeps_the_first_text(client):
-    s = story("draft")
-    other = writer()
+    s = article_in("draft")
+    other = make_writer()
     first_page, first_version = load(client, s.author, s.article)
     second_page, second_version = load(client, other, s.article)
     assert first_version == second_version
@@ -77,7 +80,7 @@ def test_second_save_from_a_stale_form_is_refused_and_keeps_the_first_text(clien
 
 
 def test_a_fresh_reload_after_the_refusal_saves(client):
-    s = story("draft")
+    s = article_in("draft")
     page, version = load(client, s.author, s.article)
     save(client, s.author, page, version, body="First.")
     assert save(client, s.author, page, version, body="Second.").status_code == 200
@@ -87,7 +90,7 @@ def test_a_fresh_reload_after_the_refusal_saves(client):
 
 
 def test_a_post_without_loaded_version_is_refused(client):
-    s = story("draft")
+    s = article_in("draft")
     page, _ = load(client, s.author, s.article)
     data = article_form_data(page, body="Forged.")
     data.pop("loaded_version", None)
@@ -98,7 +101,7 @@ def test_a_post_without_loaded_version_is_refused(client):
 
 
 def test_a_save_from_the_page_as_a_browser_submits_it_succeeds(client):
-    s = story("draft")
+    s = article_in("draft")
     client.force_login(s.author)
     page = client.get(change_url(s.article))
     rendered = hidden_inputs(page.content.decode())
@@ -114,16 +117,16 @@ def test_a_save_from_the_page_as_a_browser_submits_it_succeeds(client):
 
 
 def test_saving_without_changes_creates_no_revision_and_cancels_no_review(client):
-    s = story("pending")
+    s = article_in("pending")
     before = snapshot(s.article)
     page, version = load(client, s.author, s.article)
     response = save(client, s.author, page, version)
     assert response.status_code == 302
     after = snapshot(s.article)
-    assert after["revisions"] == before["revisions"]
-    assert after["reviews"] == before["reviews"]
-    assert after["audit_events"] == before["audit_events"]
-    assert after["statuses"] == before["statuses"]
+    assert after.counts["revisions"] == before.counts["revisions"]
+    assert after.counts["reviews"] == before.counts["reviews"]
+    assert after.counts["audit_events"] == before.counts["audit_events"]
+    assert after.statuses == before.statuses
     assert fresh(s.revision).status == RevisionStatus.PENDING
     # And the physician can still approve it.
     client.force_login(s.physician)
@@ -149,7 +152,7 @@ def test_saving_without_changes_keeps_the_working_copy_equal_to_the_reviewed_rev
 ):
     """Regression: the form strips the last newline and a browser posts CRLF; neither may
     look like an unreviewed change (text from load_demo, the workflow or an import)."""
-    s = story("pending", body=body)
+    s = article_in("pending", body=body)
     page, version = load(client, s.author, s.article)
     changes = {"body": as_a_browser_sends_it(body)} if browser else {}
     assert save(client, s.author, page, version, **changes).status_code == 302
@@ -160,7 +163,7 @@ def test_saving_without_changes_keeps_the_working_copy_equal_to_the_reviewed_rev
 
 
 def test_a_save_while_the_article_was_published_meanwhile_keeps_it_live(client):
-    s = story("approved")
+    s = article_in("approved")
     page, version = load(client, s.author, s.article)
     workflow.publish(revision=s.revision, actor=s.editor)  # publishing bumps no version
     assert save(client, s.author, page, version, summary="A new summary.").status_code == 302
@@ -171,22 +174,22 @@ def test_a_save_while_the_article_was_published_meanwhile_keeps_it_live(client):
 
 
 def test_saving_changes_creates_no_revision_and_keeps_the_pending_review(client):
-    s = story("pending")
+    s = article_in("pending")
     before = snapshot(s.article)
     page, version = load(client, s.author, s.article)
     response = save(client, s.author, page, version, body="A changed body.")
     assert response.status_code == 302
     after = snapshot(s.article)
-    assert after["revisions"] == before["revisions"]
-    assert after["audit_events"] == before["audit_events"]
-    assert after["statuses"] == before["statuses"]
+    assert after.counts["revisions"] == before.counts["revisions"]
+    assert after.counts["audit_events"] == before.counts["audit_events"]
+    assert after.statuses == before.statuses
     assert fresh(s.article).working_hash != s.revision.content_hash
     page, _ = load(client, s.author, s.article)
     assert "The working copy has changes no physician has reviewed yet." in (page.content.decode())
 
 
 def test_saving_a_live_article_leaves_the_public_revision_alone(client):
-    s = story("live")
+    s = article_in("live")
     page, version = load(client, s.author, s.article)
     save(client, s.author, page, version, title="A new title nobody approved")
     article = Article.objects.published().get(pk=s.article.pk)
@@ -196,7 +199,7 @@ def test_saving_a_live_article_leaves_the_public_revision_alone(client):
 
 
 def test_workflow_panel_links_each_revision_and_marks_the_live_one(client):
-    s = story("live")
+    s = article_in("live")
     page, _ = load(client, s.editor, s.article)
     html = page.content.decode()
     assert reverse("admin:articles_revision_change", args=[s.revision.pk]) in html
@@ -208,7 +211,7 @@ def test_workflow_panel_links_each_revision_and_marks_the_live_one(client):
 
 
 def test_writer_sees_the_reviewers_comments_after_request_changes(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.physician)
     client.post(
         step_url("request_changes", s.revision),
@@ -224,7 +227,7 @@ def test_writer_sees_the_reviewers_comments_after_request_changes(client):
 
 
 def test_reviewer_comment_is_escaped_on_the_change_page(client):
-    s = story("pending")
+    s = article_in("pending")
     workflow.request_changes(
         revision=s.revision, actor=s.physician, comment="<script>alert('x')</script> fix it"
     )
@@ -235,7 +238,7 @@ def test_reviewer_comment_is_escaped_on_the_change_page(client):
 
 
 def test_change_page_without_reviews_says_so(client):
-    s = story("draft")
+    s = article_in("draft")
     page, _ = load(client, s.author, s.article)
     assert "No reviews yet." in page.content.decode()
 
@@ -248,7 +251,7 @@ BODY_WITH_UNKNOWN = "## Evidence\n\nKnown claim [@known2019].\n\nUnknown claim [
 
 def test_change_page_lists_unknown_citation_keys(client):
     make_reference("known2019")
-    s = story("draft", body=BODY_WITH_UNKNOWN)
+    s = article_in("draft", body=BODY_WITH_UNKNOWN)
     assert fresh(s.article).unknown_citation_keys == ["nosuchkey2020"]
     page, _ = load(client, s.author, s.article)
     html = page.content.decode()
@@ -257,7 +260,7 @@ def test_change_page_lists_unknown_citation_keys(client):
 
 def test_submit_with_an_unknown_key_names_the_key_and_line_and_writes_nothing(client):
     make_reference("known2019")
-    s = story("draft", body=BODY_WITH_UNKNOWN)
+    s = article_in("draft", body=BODY_WITH_UNKNOWN)
     client.force_login(s.author)
     before = snapshot(s.article)
     response = client.post(
@@ -278,7 +281,7 @@ def test_submit_with_an_unknown_key_names_the_key_and_line_and_writes_nothing(cl
 
 def test_importing_the_missing_reference_unblocks_submission(client):
     make_reference("known2019")
-    s = story("draft", body=BODY_WITH_UNKNOWN)
+    s = article_in("draft", body=BODY_WITH_UNKNOWN)
     make_reference("nosuchkey2020")
     # The working copy is recomputed when saved again.
     page, version = load(client, s.author, s.article)
@@ -297,17 +300,10 @@ def test_importing_the_missing_reference_unblocks_submission(client):
 @pytest.mark.django_db
 def test_the_article_list_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     """The state column must not cost a query per article."""
-    from django.contrib.auth import get_user_model
-
-    from articles.models import Article, Category
-
-    User = get_user_model()
-    boss = User.objects.create_superuser("boss", "boss@clinic.invalid", "pw")
-    category = Category.objects.create(name="General", slug="general")
+    boss = make_superuser("boss")
+    category = make_category(name="General", slug="general")
     for n in range(12):
-        Article.objects.create(
-            slug=f"a-{n}", category=category, author=boss, title=f"A {n}", summary="S", body="B"
-        )
+        make_article(boss, slug=f"a-{n}", category=category, title=f"A {n}", summary="S", body="B")
     client.force_login(boss)
     with django_assert_max_num_queries(8):  # 7 today; one per row would be 19
         response = client.get("/admin/articles/article/")
@@ -316,7 +312,7 @@ def test_the_article_list_runs_a_fixed_number_of_queries(client, django_assert_m
 
 
 def test_a_published_articles_address_cannot_be_changed(client):
-    s = story("live")
+    s = article_in("live")
     page, version = load(client, s.author, s.article)
     assert 'name="slug"' not in page.content.decode()
     data = article_form_data(page)

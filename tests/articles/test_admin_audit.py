@@ -7,13 +7,13 @@ import pytest
 from django.urls import reverse
 
 from articles.models import AuditEvent
-from tests.articles.admin_fixtures import (
-    editor,
-    physician,
+from tests.builders import (
+    article_in,
+    make_editor,
+    make_physician,
+    make_superuser,
+    make_writer,
     snapshot,
-    story,
-    superuser,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,15 +29,18 @@ def event_rows() -> list[tuple]:
 
 @pytest.fixture
 def trail():
-    s = story("live")
+    s = article_in("live")
     return s, AuditEvent.objects.filter(article=s.article).order_by("pk").first()
 
 
 @pytest.fixture(params=["superuser", "editor", "writer", "physician"])
 def staff(request):
-    return {"superuser": superuser, "editor": editor, "writer": writer, "physician": physician}[
-        request.param
-    ]()
+    return {
+        "superuser": make_superuser,
+        "editor": make_editor,
+        "writer": make_writer,
+        "physician": make_physician,
+    }[request.param]()
 
 
 def test_changelist_is_viewable_and_lists_every_step(client, trail, staff):
@@ -117,7 +120,7 @@ def test_add_page_and_add_post_are_403(client, trail, staff):
 
 def test_forged_bulk_delete_deletes_nothing(client, trail):
     s, event = trail
-    client.force_login(superuser())
+    client.force_login(make_superuser())
     before, rows = snapshot(s.article), event_rows()
     response = client.post(
         reverse("admin:articles_auditevent_changelist"),
@@ -138,7 +141,7 @@ def test_model_admin_permissions_are_all_false_even_for_a_superuser(rf, trail):
     _, event = trail
     model_admin = admin.site._registry[AuditEvent]
     request = rf.get("/")
-    request.user = superuser()
+    request.user = make_superuser()
     assert model_admin.has_view_permission(request, event)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, event)

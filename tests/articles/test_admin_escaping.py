@@ -8,16 +8,16 @@ from django.urls import reverse
 
 from articles import workflow
 from articles.models import Article
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     approve_data,
     change_url,
     make_article,
     make_category,
+    make_physician,
+    make_writer,
     messages_of,
-    physician,
     review_url,
     step_url,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ IMG = '<img src=x onerror="alert(1)">'
 @pytest.fixture
 def hostile(stored_picture):
     """A pending revision whose every text field carries markup."""
-    author = writer()
+    author = make_writer()
     # A body image must be one the site stores; its event handler is still hostile.
     own_image = f'<img src="{stored_picture().url}" onerror="alert(1)">'
     article = make_article(
@@ -54,7 +54,7 @@ def assert_inert(html: str) -> None:
 
 def test_review_page_shows_hostile_text_inert(client, hostile):
     _, _, revision = hostile
-    doctor = physician()
+    doctor = make_physician()
     client.force_login(doctor)
     response = client.get(review_url(revision))
     assert response.status_code == 200
@@ -66,7 +66,7 @@ def test_review_page_shows_hostile_text_inert(client, hostile):
 
 def test_reviewer_comment_and_conflict_of_interest_are_inert_on_the_review_page(client, hostile):
     _, _, revision = hostile
-    doctor = physician()
+    doctor = make_physician()
     client.force_login(doctor)
     response = client.post(
         step_url("approve", revision),
@@ -79,7 +79,7 @@ def test_reviewer_comment_and_conflict_of_interest_are_inert_on_the_review_page(
 
 
 def test_admin_home_queue_shows_hostile_titles_inert(client, hostile):
-    client.force_login(physician())
+    client.force_login(make_physician())
     html = client.get(reverse("admin:index")).content.decode()
     assert "Waiting for my review" in html
     assert_inert(html)
@@ -97,7 +97,7 @@ def test_article_change_page_and_changelist_are_inert(client, hostile):
 
 def test_unknown_key_with_angle_brackets_is_escaped_on_the_page_and_in_the_message(client):
     # Pandoc keys may contain < and > inside; such a key is shown, never interpreted.
-    author = writer()
+    author = make_writer()
     article = make_article(author, body="Claim [@x<b>y].\n")
     article = Article.objects.get(pk=article.pk)
     assert article.unknown_citation_keys == ["x<b>y"]

@@ -16,24 +16,24 @@ from django.utils import timezone
 from articles import workflow
 from articles.models import AuditAction, AuditEvent, RevisionStatus
 from reviewers.models import Reviewer
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     EDITOR,
     REVIEWER,
     WRITER,
     Story,
     approve_data,
+    article_in,
     edit,
     fresh,
     hidden_inputs,
+    make_superuser,
     make_user,
+    make_writer,
     messages_of,
     review_url,
     snapshot,
     step_url,
-    story,
     submit,
-    superuser,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -51,19 +51,19 @@ def actor(role: str, s: Story):
         case "editor":
             return s.editor
         case "other_writer":
-            return writer()
+            return make_writer()
         case "staff":
             return make_user(None, is_staff=True)
         case "reviewer_no_profile":
             return make_user(None, REVIEWER)
         case "reviewer_inactive":
-            user = make_user(None, REVIEWER, reviewer=True)
+            user = make_user(None, REVIEWER, reviewer="active")
             Reviewer.objects.filter(user=user).update(active=False)
             return user
         case "superuser":
-            return superuser()
+            return make_superuser()
         case "superuser_reviewer":
-            return superuser(reviewer=True)
+            return make_superuser(reviewer="active")
     raise ValueError(role)
 
 
@@ -71,14 +71,14 @@ def scenario(state: str, role: str) -> Story:
     author = None
     if role == "reviewer_author":
         # Writes and reviews: still may not approve what they wrote.
-        author = make_user(None, WRITER, REVIEWER, reviewer=True)
+        author = make_user(None, WRITER, REVIEWER, reviewer="active")
     if state == "scheduled":
-        s = story("approved", author=author)
+        s = article_in("approved", author=author)
         workflow.schedule(
             revision=s.revision, actor=s.editor, publish_at=timezone.now() + timedelta(days=2)
         )
         return s.refresh()
-    return story(state, author=author)
+    return article_in(state, author=author)
 
 
 def _article_url(name: str):
@@ -260,7 +260,7 @@ def test_logged_in_non_staff_user_is_sent_to_login_and_changes_nothing(client, s
     step = STEP_BY_NAME[step_name]
     s = scenario(step.state, step.allowed[0])
     # Holds every role but is not staff: the admin is closed to them.
-    outsider = make_user(None, WRITER, REVIEWER, EDITOR, is_staff=False, reviewer=True)
+    outsider = make_user(None, WRITER, REVIEWER, EDITOR, is_staff=False, reviewer="active")
     client.force_login(outsider)
     before = snapshot(s.article)
     response = client.post(step.url(s), step.data(s))
@@ -309,7 +309,7 @@ def test_post_without_csrf_token_is_403_and_changes_nothing(step_name):
 
 def test_post_with_the_pages_csrf_token_is_accepted():
     """The 403 above is the CSRF check, not something else: with the token it works."""
-    s = story("pending")
+    s = article_in("pending")
     client = Client(enforce_csrf_checks=True)
     client.force_login(s.physician)
     page = client.get(review_url(s.revision))
@@ -324,7 +324,7 @@ def test_post_with_the_pages_csrf_token_is_accepted():
 
 
 def test_unknown_revision_is_404(client):
-    client.force_login(superuser(reviewer=True))
+    client.force_login(make_superuser(reviewer="active"))
     response = client.post(reverse("admin:articles_revision_approve", args=[999999]), {})
     assert response.status_code == 404
 
@@ -349,7 +349,7 @@ def approve_refused(client, s: Story, data: dict) -> list[str]:
 
 
 def test_entries_survive_a_wrong_password(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.physician)
     data = approve_data(
         s.revision,
@@ -365,44 +365,44 @@ def test_entries_survive_a_wrong_password(client):
 
 
 def test_approve_with_wrong_password_shows_an_error_and_writes_nothing(client):
-    s = story("pending")
+    s = article_in("pending")
     shown = approve_refused(client, s, approve_data(s.revision, password="not-my-password"))
     assert "Your password was not correct; the revision was not approved." in shown
     assert fresh(s.revision).status == RevisionStatus.PENDING
 
 
 def test_approve_without_password_is_a_form_error(client):
-    s = story("pending")
+    s = article_in("pending")
     shown = approve_refused(client, s, approve_data(s.revision, password=None))
     assert any(m.startswith("Your password:") and "required" in m for m in shown), shown
 
 
 def test_approve_without_attestation_is_refused(client):
-    s = story("pending")
+    s = article_in("pending")
     shown = approve_refused(client, s, approve_data(s.revision, attestation=None))
     assert "Approval needs the attestation to be accepted." in shown
 
 
 def test_approve_of_a_revision_other_than_the_one_read_is_refused(client):
-    s = story("pending")
+    s = article_in("pending")
     shown = approve_refused(client, s, approve_data(s.revision, seen_hash="0" * 64))
     assert "The revision you read is not the one on file; reload and read it again." in shown
 
 
 def test_approve_without_seen_hash_is_a_form_error(client):
-    s = story("pending")
+    s = article_in("pending")
     shown = approve_refused(client, s, approve_data(s.revision, seen_hash=None))
     assert shown and "required" in shown[0]
 
 
 def test_approve_twice_is_refused_the_second_time(client):
-    s = story("approved")
+    s = article_in("approved")
     shown = approve_refused(client, s, approve_data(s.revision))
     assert "Revision 1 is already approved." in shown
 
 
 def test_approve_of_a_superseded_revision_is_refused(client):
-    s = story("pending")
+    s = article_in("pending")
     edit(s.article)
     newer = submit(fresh(s.article), note="Second.")
     shown = approve_refused(client, s, approve_data(s.revision))
@@ -411,8 +411,8 @@ def test_approve_of_a_superseded_revision_is_refused(client):
 
 
 def test_author_who_is_also_a_reviewer_gets_403_approving_their_own_revision(client):
-    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer=True)
-    s = story("pending", author=doctor_writer)
+    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer="active")
+    s = article_in("pending", author=doctor_writer)
     client.force_login(doctor_writer)
     before = snapshot(s.article)
     response = client.post(step_url("approve", s.revision), approve_data(s.revision))
@@ -422,8 +422,8 @@ def test_author_who_is_also_a_reviewer_gets_403_approving_their_own_revision(cli
 
 def test_reviewer_who_submitted_someone_elses_article_may_not_approve_it(client):
     """ "Nobody may approve a revision they wrote": the submitter counts as a writer."""
-    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer=True)
-    s = story("draft")
+    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer="active")
+    s = article_in("draft")
     revision = workflow.submit_for_review(article=s.article, actor=doctor_writer)
     client.force_login(doctor_writer)
     before = snapshot(s.article)
@@ -433,7 +433,7 @@ def test_reviewer_who_submitted_someone_elses_article_may_not_approve_it(client)
 
 
 def test_request_changes_without_a_comment_is_refused(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.physician)
     before = snapshot(s.article)
     response = client.post(step_url("request_changes", s.revision), {"comment": ""}, follow=True)
@@ -442,7 +442,7 @@ def test_request_changes_without_a_comment_is_refused(client):
 
 
 def test_request_changes_on_an_approved_revision_is_refused(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.physician)
     before = snapshot(s.article)
     response = client.post(
@@ -457,8 +457,8 @@ def test_request_changes_on_an_approved_revision_is_refused(client):
 
 @pytest.mark.parametrize("who", ["editor", "superuser"])
 def test_publishing_an_unapproved_revision_is_refused_with_a_message(client, who):
-    s = story("pending")
-    client.force_login(s.editor if who == "editor" else superuser())
+    s = article_in("pending")
+    client.force_login(s.editor if who == "editor" else make_superuser())
     before = snapshot(s.article)
     response = client.post(step_url("publish", s.revision), follow=True)
     assert response.status_code == 200
@@ -472,8 +472,8 @@ def test_publishing_an_unapproved_revision_is_refused_with_a_message(client, who
 
 @pytest.mark.parametrize("who", ["editor", "superuser"])
 def test_scheduling_an_unapproved_revision_is_refused_with_a_message(client, who):
-    s = story("pending")
-    client.force_login(s.editor if who == "editor" else superuser())
+    s = article_in("pending")
+    client.force_login(s.editor if who == "editor" else make_superuser())
     before = snapshot(s.article)
     response = client.post(
         step_url("schedule", s.revision), {"publish_at": "2999-06-01T09:00"}, follow=True
@@ -483,7 +483,7 @@ def test_scheduling_an_unapproved_revision_is_refused_with_a_message(client, who
 
 
 def test_publishing_a_revision_whose_approval_expired_is_refused(client, settings):
-    s = story("approved")
+    s = article_in("approved")
     settings.REVIEW_INTERVAL_DAYS = 0
     client.force_login(s.editor)
     before = snapshot(s.article)
@@ -495,7 +495,7 @@ def test_publishing_a_revision_whose_approval_expired_is_refused(client, setting
 
 
 def test_publishing_the_live_revision_again_is_refused(client):
-    s = story("live")
+    s = article_in("live")
     client.force_login(s.editor)
     before = snapshot(s.article)
     response = client.post(step_url("publish", s.revision), follow=True)
@@ -504,7 +504,7 @@ def test_publishing_the_live_revision_again_is_refused(client):
 
 
 def test_publishing_a_changes_requested_revision_is_refused(client):
-    s = story("pending")
+    s = article_in("pending")
     workflow.request_changes(revision=s.revision, actor=s.physician, comment="Fix the dose.")
     client.force_login(s.editor)
     before = snapshot(s.article)
@@ -514,7 +514,7 @@ def test_publishing_a_changes_requested_revision_is_refused(client):
 
 
 def test_unpublishing_an_unpublished_article_is_refused_with_a_message(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.editor)
     before = snapshot(s.article)
     response = client.post(
@@ -527,7 +527,7 @@ def test_unpublishing_an_unpublished_article_is_refused_with_a_message(client):
 
 
 def test_unscheduling_what_is_not_scheduled_is_refused_with_a_message(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.editor)
     before = snapshot(s.article)
     response = client.post(step_url("unschedule", s.revision), follow=True)
@@ -536,7 +536,7 @@ def test_unscheduling_what_is_not_scheduled_is_refused_with_a_message(client):
 
 
 def test_withdrawing_a_decided_revision_is_refused_with_a_message(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.author)
     before = snapshot(s.article)
     response = client.post(step_url("withdraw", s.revision), follow=True)
@@ -545,7 +545,7 @@ def test_withdrawing_a_decided_revision_is_refused_with_a_message(client):
 
 
 def test_submitting_unchanged_content_twice_is_refused_with_a_message(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.author)
     before = snapshot(s.article)
     response = client.post(
@@ -558,7 +558,7 @@ def test_submitting_unchanged_content_twice_is_refused_with_a_message(client):
 
 
 def test_overlong_change_note_is_refused_with_a_message(client):
-    s = story("draft")
+    s = article_in("draft")
     client.force_login(s.author)
     before = snapshot(s.article)
     response = client.post(
@@ -574,21 +574,21 @@ def test_overlong_change_note_is_refused_with_a_message(client):
 
 
 def test_review_page_needs_the_view_permission(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(make_user(None, is_staff=True))
     assert client.get(review_url(s.revision)).status_code == 403
 
 
 def test_review_page_for_anonymous_redirects_to_login(client):
-    s = story("pending")
+    s = article_in("pending")
     response = client.get(review_url(s.revision))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
 
 
 def test_writer_sees_the_review_page_without_decision_or_publish_forms(client):
-    s = story("pending")
-    client.force_login(writer())
+    s = article_in("pending")
+    client.force_login(make_writer())
     response = client.get(review_url(s.revision))
     assert response.status_code == 200
     html = response.content.decode()
@@ -597,8 +597,8 @@ def test_writer_sees_the_review_page_without_decision_or_publish_forms(client):
 
 
 def test_revisions_cannot_be_added_changed_or_deleted_in_the_admin(client):
-    s = story("approved")
-    client.force_login(superuser())
+    s = article_in("approved")
+    client.force_login(make_superuser())
     before = snapshot(s.article)
     assert client.get(reverse("admin:articles_revision_add")).status_code == 403
     delete = reverse("admin:articles_revision_delete", args=[s.revision.pk])
@@ -617,7 +617,7 @@ def test_revisions_cannot_be_added_changed_or_deleted_in_the_admin(client):
 
 
 def test_physician_sees_the_article_read_only_and_cannot_save_it(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.physician)
     page = client.get(reverse("admin:articles_article_change", args=[s.article.pk]))
     assert page.status_code == 200
@@ -642,7 +642,7 @@ def test_physician_sees_the_article_read_only_and_cannot_save_it(client):
 
 @pytest.mark.parametrize("role", ["physician", "editor"])
 def test_only_writers_create_articles(client, role):
-    s = story("draft")
+    s = article_in("draft")
     client.force_login(s.physician if role == "physician" else s.editor)
     before = snapshot(s.article)
     url = reverse("admin:articles_article_add")
@@ -664,7 +664,7 @@ def test_only_writers_create_articles(client, role):
 
 @pytest.mark.parametrize("role", ["author", "editor"])
 def test_nobody_but_a_superuser_may_delete_an_article(client, role):
-    s = story("live")
+    s = article_in("live")
     client.force_login(s.author if role == "author" else s.editor)
     url = reverse("admin:articles_article_delete", args=[s.article.pk])
     before = snapshot(s.article)
@@ -673,8 +673,8 @@ def test_nobody_but_a_superuser_may_delete_an_article(client, role):
 
 
 def test_superuser_cannot_delete_an_article_that_has_a_review_record(client):
-    s = story("live")
-    client.force_login(superuser())
+    s = article_in("live")
+    client.force_login(make_superuser())
     before = snapshot(s.article)
     response = client.post(
         reverse("admin:articles_article_delete", args=[s.article.pk]), {"post": "yes"}

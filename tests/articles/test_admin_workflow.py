@@ -15,28 +15,28 @@ from django.utils import timezone
 from articles import workflow
 from articles.models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
 from reviewers.models import Decision, Review
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     EDITOR,
     REVIEWER,
     WRITER,
     approve,
     approve_data,
     article_form_data,
+    article_in,
     change_url,
     edit,
-    editor,
     fresh,
     make_category,
+    make_editor,
+    make_physician,
     make_reference,
     make_user,
+    make_writer,
     messages_of,
-    physician,
     review_url,
     snapshot,
     step_url,
-    story,
     submit,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def overdue_section(html: str) -> str:
 
 
 def test_writer_creates_an_article_in_the_admin(client, library):
-    author = writer()
+    author = make_writer()
     article = create_through_admin(client, author, make_category())
     assert article.author == author
     assert article.version == 1
@@ -131,7 +131,7 @@ def test_writer_creates_an_article_in_the_admin(client, library):
 
 
 def test_the_add_form_ignores_a_forged_author(client, library):
-    author, other = writer(), writer()
+    author, other = make_writer(), make_writer()
     client.force_login(author)
     add_url = reverse("admin:articles_article_add")
     data = article_form_data(
@@ -148,7 +148,7 @@ def test_the_add_form_ignores_a_forged_author(client, library):
 
 
 def test_full_sign_off_through_the_admin(client, library):
-    author, doctor, publisher = writer(), physician(), editor()
+    author, doctor, publisher = make_writer(), make_physician(), make_editor()
 
     # 1. The writer creates and submits the article.
     article = create_through_admin(client, author, make_category())
@@ -237,7 +237,7 @@ def test_full_sign_off_through_the_admin(client, library):
 
 
 def test_request_changes_then_resubmit_shows_the_diff_against_the_live_revision(client):
-    s = story("live", body="Dosage is 10 mg daily.\n")
+    s = article_in("live", body="Dosage is 10 mg daily.\n")
     # The writer edits through the admin and resubmits.
     client.force_login(s.author)
     page = client.get(change_url(s.article))
@@ -265,7 +265,7 @@ def test_request_changes_then_resubmit_shows_the_diff_against_the_live_revision(
 
 
 def test_schedule_and_unschedule_through_the_admin(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.editor)
     response = client.post(
         step_url("schedule", s.revision), {"publish_at": "2999-01-02T08:30"}, follow=True
@@ -285,7 +285,7 @@ def test_schedule_and_unschedule_through_the_admin(client):
 
 
 def test_schedule_in_the_past_is_refused_with_a_message(client):
-    s = story("approved")
+    s = article_in("approved")
     client.force_login(s.editor)
     before = AuditEvent.objects.count()
     response = client.post(
@@ -297,7 +297,7 @@ def test_schedule_in_the_past_is_refused_with_a_message(client):
 
 
 def test_unpublish_through_the_admin(client, django_capture_on_commit_callbacks):
-    s = story("live")
+    s = article_in("live")
     client.force_login(s.editor)
     page = client.get(change_url(s.article)).content.decode()
     url = reverse("admin:articles_article_unpublish", args=[s.article.pk])
@@ -326,7 +326,7 @@ def test_unpublish_through_the_admin(client, django_capture_on_commit_callbacks)
 
 
 def test_writer_withdraws_their_submission(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.author)
     page = client.get(review_url(s.revision)).content.decode()
     assert step_url("withdraw", s.revision) in page
@@ -339,20 +339,20 @@ def test_writer_withdraws_their_submission(client):
 
 
 def test_queue_lists_pending_submissions_of_others_only(client):
-    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer=True)
-    own = story("pending", author=doctor_writer)
-    others = story("pending")
+    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer="active")
+    own = article_in("pending", author=doctor_writer)
+    others = article_in("pending")
     queue = queue_section(home(client, doctor_writer))
     assert review_url(others.revision) in queue
     assert review_url(own.revision) not in queue
 
 
 def test_queue_leaves_out_decided_and_withdrawn_submissions(client):
-    doctor = physician()
-    approved = story("approved")
-    live = story("live")
-    pending = story("pending")
-    withdrawn = story("pending")
+    doctor = make_physician()
+    approved = article_in("approved")
+    live = article_in("live")
+    pending = article_in("pending")
+    withdrawn = article_in("pending")
     workflow.withdraw(revision=withdrawn.revision, actor=withdrawn.author)
     queue = queue_section(home(client, doctor))
     assert review_url(pending.revision) in queue
@@ -361,24 +361,24 @@ def test_queue_leaves_out_decided_and_withdrawn_submissions(client):
 
 
 def test_empty_queue_says_so(client):
-    assert "Nothing is waiting for your review." in queue_section(home(client, physician()))
+    assert "Nothing is waiting for your review." in queue_section(home(client, make_physician()))
 
 
 def test_writers_and_editors_have_no_review_queue(client):
-    story("pending")
-    assert "Waiting for my review" not in home(client, writer())
-    assert "Waiting for my review" not in home(client, editor())
+    article_in("pending")
+    assert "Waiting for my review" not in home(client, make_writer())
+    assert "Waiting for my review" not in home(client, make_editor())
 
 
 def test_editor_home_lists_approved_and_scheduled_revisions(client):
-    ready = story("approved")
-    later = story("approved")
+    ready = article_in("approved")
+    later = article_in("approved")
     workflow.schedule(
         revision=later.revision,
         actor=later.editor,
         publish_at=timezone.now() + timedelta(days=3),
     )
-    html = home(client, editor())
+    html = home(client, make_editor())
     assert "Approved, ready to publish" in html
     assert "Scheduled" in html
     ready_part = html.split("Approved, ready to publish", 1)[1].split("<h2>", 1)[0]
@@ -387,19 +387,19 @@ def test_editor_home_lists_approved_and_scheduled_revisions(client):
 
 
 def test_home_lists_overdue_reviews(client, settings):
-    s = story("live")
-    fine = overdue_section(home(client, editor()))
+    s = article_in("live")
+    fine = overdue_section(home(client, make_editor()))
     assert "No published article is overdue for review." in fine
     settings.REVIEW_INTERVAL_DAYS = 0  # every approval is now expired
-    overdue = overdue_section(home(client, physician()))
+    overdue = overdue_section(home(client, make_physician()))
     assert change_url(s.article) in overdue
     assert s.revision.title in overdue
 
 
 def test_revision_changelist_filter_waiting_for_my_review(client):
-    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer=True)
-    own = story("pending", author=doctor_writer)
-    others = story("pending")
+    doctor_writer = make_user(None, WRITER, REVIEWER, reviewer="active")
+    own = article_in("pending", author=doctor_writer)
+    others = article_in("pending")
     client.force_login(doctor_writer)
     response = client.get(reverse("admin:articles_revision_changelist"), {"queue": "mine"})
     assert response.status_code == 200
@@ -409,8 +409,8 @@ def test_revision_changelist_filter_waiting_for_my_review(client):
 
 
 def test_article_changelist_shows_workflow_state(client):
-    s = story("live")
-    story("pending")
+    s = article_in("live")
+    article_in("pending")
     client.force_login(make_user(None, EDITOR))
     response = client.get(reverse("admin:articles_article_changelist"))
     assert response.status_code == 200
@@ -420,7 +420,7 @@ def test_article_changelist_shows_workflow_state(client):
 
 
 def test_review_page_of_the_live_revision_compares_with_the_previous_published_one(client):
-    s = story("live", body="Dosage is 10 mg daily.\n")
+    s = article_in("live", body="Dosage is 10 mg daily.\n")
     edit(s.article, "\nTake it with food.\n")
     second = submit(fresh(s.article), note="Food.")
     approve(second, s.physician)
@@ -432,7 +432,7 @@ def test_review_page_of_the_live_revision_compares_with_the_previous_published_o
 
 
 def test_review_diff_of_an_unpublished_article_compares_with_the_last_approved_revision(client):
-    s = story("live", body="Dosage is 10 mg daily.\n")
+    s = article_in("live", body="Dosage is 10 mg daily.\n")
     workflow.unpublish(article=s.article, actor=s.editor, comment="Dose under review.")
     article = fresh(s.article)
     article.body = "Dosage is 100 mg daily.\n"

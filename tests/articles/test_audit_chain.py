@@ -16,7 +16,7 @@ from django.db import connection
 
 from articles.audit_chain import GENESIS, check_chain, event_digest
 from articles.models import AuditEvent, AuditVerification
-from tests.articles.admin_fixtures import edit, story, submit
+from tests.builders import article_in, edit, submit
 from tests.db_role_plugin import owner_privileges
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def verify() -> str:
 
 
 def three_steps():
-    s = story("live")
+    s = article_in("live")
     submit(edit(s.article))
     return list(AuditEvent.objects.order_by("pk"))
 
@@ -92,10 +92,10 @@ def test_cutting_off_the_end_after_a_verification_shows():
 
 
 def test_the_admin_home_shows_the_last_verification(client):
-    from tests.articles.admin_fixtures import superuser
+    from tests.builders import make_superuser
 
     three_steps()
-    client.force_login(superuser())
+    client.force_login(make_superuser())
     home = client.get("/admin/").content.decode()
     assert "has never been verified" in home
     verify()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles import workflow
 from articles.models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
 from articles.overdue import overdue_articles
-from tests.articles.admin_fixtures import approve, edit, fresh, make_category, story, submit
+from tests.builders import approve, article_in, edit, fresh, make_category, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def run(name: str, *args) -> tuple[str, str]:
 
 def scheduled(days: float = 7):
     """An approved revision scheduled `days` from now through the workflow."""
-    s = story("approved")
+    s = article_in("approved")
     workflow.schedule(
         revision=s.revision, actor=s.editor, publish_at=timezone.now() + timedelta(days=days)
     )
@@ -154,7 +154,7 @@ def test_a_due_revision_whose_approval_expired_is_not_published(settings):
 
 
 def test_scheduled_revision_replaces_the_live_one_when_due():
-    s = story("live")
+    s = article_in("live")
     old_live = s.revision
     edit(s.article)
     newer = submit(s.article, note="Second version.")
@@ -173,7 +173,7 @@ def test_scheduled_revision_replaces_the_live_one_when_due():
 
 
 def test_review_overdue_with_nothing_overdue_exits_zero_with_a_message():
-    story("live")
+    article_in("live")
     out, err = run("review_overdue")  # no SystemExit: exit status 0
     assert out.strip() == "No article is overdue for medical review."
     assert err == ""
@@ -185,7 +185,7 @@ def test_review_overdue_with_no_articles_at_all():
 
 
 def test_review_overdue_lists_an_expired_approval_and_exits_one(settings):
-    s = story("live")
+    s = article_in("live")
     settings.REVIEW_INTERVAL_DAYS = 0  # the approval, made a moment ago, is now too old
     out, err = StringIO(), StringIO()
     with pytest.raises(SystemExit) as exit_:
@@ -201,8 +201,8 @@ def test_review_overdue_lists_an_expired_approval_and_exits_one(settings):
 def test_review_overdue_uses_the_category_interval_over_the_site_default(settings):
     settings.REVIEW_INTERVAL_DAYS = 365
     fast = make_category(review_interval_days=1)
-    slow = story("live")
-    short = story("draft")
+    slow = article_in("live")
+    short = article_in("draft")
     # The category is reviewed content: it must be in the revision the physician approves.
     Article.objects.filter(pk=short.article.pk).update(category=fast)
     revision = submit(fresh(short.article))
@@ -218,9 +218,9 @@ def test_review_overdue_uses_the_category_interval_over_the_site_default(setting
 
 
 def test_review_overdue_lists_only_overdue_live_articles(settings):
-    live = story("live")
-    approved_only = story("approved")
-    unpublished = story("live")
+    live = article_in("live")
+    approved_only = article_in("approved")
+    unpublished = article_in("live")
     workflow.unpublish(article=unpublished.article, actor=unpublished.editor, comment="Pause.")
     settings.REVIEW_INTERVAL_DAYS = 0
     out = StringIO()

@@ -6,15 +6,7 @@ from __future__ import annotations
 import pytest
 
 from articles import workflow
-from tests.articles.admin_fixtures import (
-    approve_data,
-    edit,
-    make_user,
-    review_url,
-    step_url,
-    story,
-    submit,
-)
+from tests.builders import approve_data, article_in, edit, make_user, review_url, step_url, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -27,36 +19,36 @@ def page(client, user, url) -> str:
 
 
 def test_an_editor_sees_no_publish_button_on_an_unapproved_revision_but_the_reason(client):
-    s = story("pending")
+    s = article_in("pending")
     html = page(client, s.editor, review_url(s.revision))
     assert step_url("publish", s.revision) not in html
     assert "Not publishable: Revision 1 is waiting for review" in html
 
 
 def test_an_editor_sees_no_publish_button_on_the_live_revision(client):
-    s = story("live")
+    s = article_in("live")
     html = page(client, s.editor, review_url(s.revision))
     assert step_url("publish", s.revision) not in html
     assert "Revision 1 is already live." in html
 
 
 def test_an_editor_sees_the_buttons_on_an_approved_revision(client):
-    s = story("approved")
+    s = article_in("approved")
     html = page(client, s.editor, review_url(s.revision))
     assert step_url("publish", s.revision) in html and step_url("schedule", s.revision) in html
 
 
 def test_a_physician_who_wrote_it_sees_why_instead_of_the_form(client):
-    doctor_writer = make_user(None, "Writer", "Physician reviewer", reviewer=True)
-    s = story("pending", author=doctor_writer)
+    doctor_writer = make_user(None, "Writer", "Physician reviewer", reviewer="active")
+    s = article_in("pending", author=doctor_writer)
     html = page(client, doctor_writer, review_url(s.revision))
     assert 'class="approve-form"' not in html
     assert "Nobody may review a revision they wrote or edited" in html
 
 
 def test_a_forged_approval_gets_a_styled_page_that_says_why(client):
-    doctor_writer = make_user(None, "Writer", "Physician reviewer", reviewer=True)
-    s = story("pending", author=doctor_writer)
+    doctor_writer = make_user(None, "Writer", "Physician reviewer", reviewer="active")
+    s = article_in("pending", author=doctor_writer)
     client.force_login(doctor_writer)
     response = client.post(step_url("approve", s.revision), approve_data(s.revision))
     assert response.status_code == 403
@@ -66,7 +58,7 @@ def test_a_forged_approval_gets_a_styled_page_that_says_why(client):
 
 
 def test_the_physician_sees_what_changed_since_the_revision_they_sent_back(client):
-    s = story("pending")
+    s = article_in("pending")
     workflow.request_changes(revision=s.revision, actor=s.physician, comment="Add a source.")
     answer = submit(edit(s.article, "\n\nA new sourced sentence.\n"))
     html = page(client, s.physician, review_url(answer))

@@ -12,7 +12,7 @@ import pytest
 from articles import pandoc, workflow
 from articles.models import Article
 from articles.rendering import PandocError, markdownify_preview, render_article
-from tests.articles.admin_fixtures import edit, make_article, snapshot, writer
+from tests.builders import edit, make_article, make_writer, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_a_timeout_is_a_message_not_a_crash(monkeypatch):
 
 
 def test_nothing_is_frozen_from_text_that_cannot_be_rendered():
-    author = writer()
+    author = make_writer()
     article = make_article(author)
     article = edit(article, "\n\n" + "[" * 5_000 + "\n")  # the save itself succeeds
     assert "[" * 5_000 in Article.objects.get(pk=article.pk).body

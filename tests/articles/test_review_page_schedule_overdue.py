@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.articles.admin_fixtures import review_url
 from tests.articles.test_run_scheduler import scheduled_story
+from tests.builders import review_url
 
 pytestmark = pytest.mark.django_db
 

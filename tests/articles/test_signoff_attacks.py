@@ -23,7 +23,7 @@ from articles.overdue import overdue_articles
 from images.models import StoredImage
 from references.models import Reference
 from reviewers.models import Review
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     EDITOR,
     PASSWORD,
     REVIEWER,
@@ -31,23 +31,24 @@ from tests.articles.admin_fixtures import (
     admin_form_data,
     approve,
     approve_data,
+    article_in,
     change_url,
     fresh,
     make_article,
     make_category,
+    make_physician,
     make_reference,
+    make_superuser,
     make_user,
+    make_writer,
     messages_of,
-    physician,
+    picture,
     review_url,
     snapshot,
     step_url,
-    story,
     submit,
-    superuser,
-    writer,
+    upload,
 )
-from tests.images.pictures import picture, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def submit_in_admin(client, article: Article, note: str = "") -> list[str]:
 
 
 def test_1_a_body_image_the_site_does_not_hold_blocks_submission(client, media_root):
-    author = writer()
+    author = make_writer()
     body = "Intro.\n\n![Chart](/media/articles/hero/later.png)\n"
     article = make_article(author, body=body)
     before = snapshot(article)
@@ -95,7 +96,7 @@ def test_1_a_body_image_the_site_does_not_hold_blocks_submission(client, media_r
 
 
 def test_1_an_upload_can_never_take_a_name_an_approved_page_points_at(client, media_root):
-    s = story("live")
+    s = article_in("live")
     published = public_html(client, s.article)
     login(client, s.author)
     page = client.get(change_url(s.article))
@@ -121,7 +122,7 @@ def test_1_an_upload_can_never_take_a_name_an_approved_page_points_at(client, me
 
 def test_2_hidden_text_has_no_id_and_the_physician_reads_the_public_layout(client):
     body = '<div id="nav-sidebar" class="hidden">take ten times the dose</div>\n\nIntro.\n'
-    s = story("pending", body=body)
+    s = article_in("pending", body=body)
     login(client, s.physician)
     review = client.get(review_url(s.revision)).content.decode()
     # The rendered revision is not inlined into the admin page, where admin CSS could hide
@@ -146,10 +147,10 @@ def test_2_hidden_text_has_no_id_and_the_physician_reads_the_public_layout(clien
 def test_3_whoever_edits_a_cited_reference_may_not_approve_the_article(
     client, django_capture_on_commit_callbacks
 ):
-    dual = make_user("dual", WRITER, REVIEWER, reviewer=True, first_name="Dee")
-    other_physician = physician()
+    dual = make_user("dual", WRITER, REVIEWER, reviewer="active", first_name="Dee")
+    other_physician = make_physician()
     reference = make_reference("parker2019", title="Emotional intimacy, original title")
-    author = writer()
+    author = make_writer()
     article = make_article(author, body="Intimacy matters [@parker2019].\n")
 
     login(client, dual)
@@ -193,10 +194,10 @@ def test_4_moving_a_live_article_changes_nothing_public_until_reviewed(client, s
     settings.REVIEW_INTERVAL_DAYS = 365
     monthly = make_category(name="Dosing", slug="dosing", review_interval_days=30)
     yearly = make_category(name="Anatomy", slug="anatomy", review_interval_days=365)
-    author = writer()
+    author = make_writer()
     article = make_article(author, category=monthly)
     revision = submit(article)
-    doctor = physician()
+    doctor = make_physician()
     approve(revision, doctor)
     workflow.publish(revision=fresh(revision), actor=make_user(None, EDITOR))
     published = public_html(client, article)
@@ -217,7 +218,7 @@ def test_4_moving_a_live_article_changes_nothing_public_until_reviewed(client, s
     assert [a.pk for a in overdue_articles(now=later)] == [article.pk]  # still expires
 
     # An editor clearing the monthly interval does not revive the approval either.
-    login(client, superuser())
+    login(client, make_superuser())
     url = reverse("admin:articles_category_change", args=[monthly.pk])
     page = client.get(url)
     client.post(url, admin_form_data(page, review_interval_days=""))
@@ -231,9 +232,9 @@ def test_4_moving_a_live_article_changes_nothing_public_until_reviewed(client, s
 
 
 def test_5_the_reviewer_card_is_the_one_signed(client, media_root):
-    s = story("live")
+    s = article_in("live")
     profile = s.physician.reviewer_profile
-    login(client, superuser())
+    login(client, make_superuser())
     url = reverse("admin:reviewers_reviewer_change", args=[profile.pk])
     page = client.get(url)
     response = client.post(
@@ -262,9 +263,9 @@ def test_5_the_reviewer_card_is_the_one_signed(client, media_root):
 
 
 def test_6_renaming_accounts_rewrites_nothing_recorded(client):
-    s = story("approved")
+    s = article_in("approved")
     author_name, doctor_name = s.author.username, s.physician.username
-    admin = superuser()
+    admin = make_superuser()
     login(client, admin)
     for user, new_name in (
         (s.author, "tmp-swap"),
@@ -294,7 +295,7 @@ def test_6_renaming_accounts_rewrites_nothing_recorded(client):
 def test_7_verify_audit_names_a_backdated_approval_event(client):
     from django.core.management import CommandError, call_command
 
-    s = story("live")
+    s = article_in("live")
     call_command("verify_audit", stdout=open("/dev/null", "w"))  # noqa: SIM115
     last = AuditEvent.objects.order_by("-pk").first()
     forged = AuditEvent.objects.append(
@@ -307,7 +308,7 @@ def test_7_verify_audit_names_a_backdated_approval_event(client):
     )
     with pytest.raises(CommandError, match=f"Audit event {forged.pk} is dated before"):
         call_command("verify_audit")
-    login(client, superuser())
+    login(client, make_superuser())
     home = client.get(reverse("admin:index")).content.decode()
     assert "failed verification" in home and f"Audit event {forged.pk}" in home
 
@@ -317,9 +318,9 @@ def test_7_verify_audit_names_a_backdated_approval_event(client):
 
 
 def test_8_a_hero_upload_through_the_admin_is_reencoded_and_named_by_its_format(client, media_root):
-    from tests.images.pictures import jpeg_with_secrets
+    from tests.builders import jpeg_with_secrets
 
-    s = story("draft")
+    s = article_in("draft")
     login(client, s.author)
     page = client.get(change_url(s.article))
     response = client.post(

@@ -10,14 +10,14 @@ from django.urls import reverse
 
 from articles.models import AuditAction, AuditEvent, RevisionStatus
 from reviewers.models import Review
-from tests.articles.admin_fixtures import (
+from tests.builders import (
     PASSWORD,
     approve_data,
-    editor,
+    article_in,
     fresh,
+    make_editor,
+    make_writer,
     step_url,
-    story,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def log_in(client, username: str, password: str, address: str = "10.0.0.1"):
 
 
 def test_the_right_password_works_before_the_limit(client):
-    user = editor()
+    user = make_editor()
     for _ in range(4):
         assert log_in(client, user.username, "wrong").status_code == 200
     response = log_in(client, user.username, PASSWORD)
@@ -48,7 +48,7 @@ def test_the_right_password_works_before_the_limit(client):
 
 
 def test_an_account_locks_after_five_wrong_passwords_even_from_new_addresses(client):
-    user = editor()
+    user = make_editor()
     for n in range(5):
         log_in(client, user.username, "wrong", address=f"10.0.0.{n + 1}")
     response = log_in(client, user.username, PASSWORD, address="10.0.9.9")
@@ -58,7 +58,7 @@ def test_an_account_locks_after_five_wrong_passwords_even_from_new_addresses(cli
 
 
 def test_an_address_locks_after_five_wrong_passwords_over_many_accounts(client):
-    users = [writer() for _ in range(6)]
+    users = [make_writer() for _ in range(6)]
     for user in users[:5]:
         log_in(client, user.username, "wrong", address="10.0.0.7")
     response = log_in(client, users[5].username, PASSWORD, address="10.0.0.7")
@@ -68,7 +68,7 @@ def test_an_address_locks_after_five_wrong_passwords_over_many_accounts(client):
 
 
 def test_the_approval_password_locks_out_and_every_attempt_is_recorded(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.physician)
     url = step_url("approve", s.revision)
     codes = [
@@ -89,7 +89,7 @@ def test_the_approval_password_locks_out_and_every_attempt_is_recorded(client):
 
 
 def test_other_refused_approvals_are_recorded_too(client):
-    s = story("pending")
+    s = article_in("pending")
     client.force_login(s.author)  # the writer is no physician
     response = client.post(step_url("approve", s.revision), approve_data(s.revision))
     assert response.status_code == 403
@@ -98,7 +98,7 @@ def test_other_refused_approvals_are_recorded_too(client):
 
 
 def test_the_lockout_page_is_in_the_sites_design(client):
-    user = editor()
+    user = make_editor()
     for _ in range(5):
         log_in(client, user.username, "wrong")
     html = log_in(client, user.username, PASSWORD).content.decode()

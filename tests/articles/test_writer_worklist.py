@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from articles import workflow
-from tests.articles.admin_fixtures import edit, make_article, story, writer
+from tests.builders import article_in, edit, make_article, make_writer
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +23,16 @@ def section(html: str, css_class: str) -> str:
 
 
 def test_each_article_is_listed_where_it_stands(client):
-    author = writer()
+    author = make_writer()
     draft = make_article(author, title="A draft never submitted")
-    waiting = story("pending", author=author)
-    sent = story("pending", author=author)
+    waiting = article_in("pending", author=author)
+    sent = article_in("pending", author=author)
     workflow.request_changes(
         revision=sent.revision, actor=sent.physician, comment="Cite the dosing guideline."
     )
-    live_then_edited = story("live", author=author)
+    live_then_edited = article_in("live", author=author)
     edit(live_then_edited.article, "\n\nAn unreviewed paragraph.\n")
-    untouched = story("live", author=author)
+    untouched = article_in("live", author=author)
 
     html = home(client, author)
     drafts = section(html, "worklist-drafts")
@@ -48,7 +48,7 @@ def test_each_article_is_listed_where_it_stands(client):
 
 
 def test_another_writers_articles_are_not_listed(client):
-    mine, theirs = writer(), writer()
+    mine, theirs = make_writer(), make_writer()
     other = make_article(theirs, title="Someone else's draft")
     html = home(client, mine)
     assert reverse("admin:articles_article_change", args=[other.pk]) not in html
@@ -56,6 +56,6 @@ def test_another_writers_articles_are_not_listed(client):
 
 
 def test_physicians_and_editors_see_no_writer_lists(client):
-    s = story("pending")
+    s = article_in("pending")
     assert 'class="worklist-drafts"' not in home(client, s.editor)
     assert 'class="worklist-drafts"' not in home(client, s.physician)

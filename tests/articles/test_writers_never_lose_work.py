@@ -8,20 +8,13 @@ import pytest
 
 from articles import workflow
 from articles.models import Revision, RevisionStatus
-from tests.articles.admin_fixtures import (
-    admin_form_data,
-    change_url,
-    fresh,
-    messages_of,
-    snapshot,
-    story,
-)
+from tests.builders import admin_form_data, article_in, change_url, fresh, messages_of, snapshot
 
 pytestmark = pytest.mark.django_db
 
 
 def sent_back():
-    s = story("pending")
+    s = article_in("pending")
     workflow.request_changes(
         revision=s.revision, actor=s.physician, comment="Cite a source for the claim."
     )
@@ -71,7 +64,8 @@ def test_resubmitting_the_sent_back_text_unchanged_is_refused(client):
     shown = " ".join(messages_of(response))
     assert "exactly revision 1, which a physician sent back" in shown
     after = snapshot(s.article)
-    assert after["revisions"] == before["revisions"] and after["statuses"] == before["statuses"]
+    assert after.counts["revisions"] == before.counts["revisions"]
+    assert after.statuses == before.statuses
 
 
 def test_the_physicians_comment_is_at_the_top_of_the_edit_page(client):

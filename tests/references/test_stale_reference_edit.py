@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from references.models import Reference
-from tests.articles.admin_fixtures import admin_form_data, make_reference, make_user
+from tests.builders import admin_form_data, make_reference, make_user
 
 pytestmark = pytest.mark.django_db
 

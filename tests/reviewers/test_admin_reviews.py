@@ -8,13 +8,13 @@ from django.contrib import admin
 from django.urls import reverse
 
 from reviewers.models import Review, Reviewer
-from tests.articles.admin_fixtures import (
-    editor,
-    physician,
+from tests.builders import (
+    article_in,
+    make_editor,
+    make_physician,
+    make_superuser,
+    make_writer,
     snapshot,
-    story,
-    superuser,
-    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +30,18 @@ def review_rows() -> list[tuple]:
 
 @pytest.fixture
 def signed():
-    s = story("live")
+    s = article_in("live")
     return s, Review.objects.get(revision=s.revision)
 
 
 @pytest.fixture(params=["superuser", "editor", "writer", "physician"])
 def staff(request):
-    return {"superuser": superuser, "editor": editor, "writer": writer, "physician": physician}[
-        request.param
-    ]()
+    return {
+        "superuser": make_superuser,
+        "editor": make_editor,
+        "writer": make_writer,
+        "physician": make_physician,
+    }[request.param]()
 
 
 # --- Review ------------------------------------------------------------------------------
@@ -47,21 +50,21 @@ def staff(request):
 def test_review_changelist_is_viewable(client, signed, staff):
     _, review = signed
     client.force_login(staff)
-    response = client.get(reverse("admin:reviewers_review_changelist"))
+    response = client.get(reverse("admin:articles_review_changelist"))
     assert response.status_code == 200
     assert [r.pk for r in response.context["cl"].result_list] == [review.pk]
     html = response.content.decode()
-    assert reverse("admin:reviewers_review_add") not in html
+    assert reverse("admin:articles_review_add") not in html
 
 
 def test_review_change_page_is_read_only(client, signed, staff):
     _, review = signed
     client.force_login(staff)
-    response = client.get(reverse("admin:reviewers_review_change", args=[review.pk]))
+    response = client.get(reverse("admin:articles_review_change", args=[review.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="_save"' not in html
-    assert reverse("admin:reviewers_review_delete", args=[review.pk]) not in html
+    assert reverse("admin:articles_review_delete", args=[review.pk]) not in html
 
 
 def test_review_change_post_is_403_and_changes_nothing(client, signed, staff):
@@ -69,7 +72,7 @@ def test_review_change_post_is_403_and_changes_nothing(client, signed, staff):
     client.force_login(staff)
     before, rows = snapshot(s.article), review_rows()
     response = client.post(
-        reverse("admin:reviewers_review_change", args=[review.pk]),
+        reverse("admin:articles_review_change", args=[review.pk]),
         {"decision": "request_changes", "comment": "rewritten", "_save": "Save"},
     )
     assert response.status_code == 403
@@ -81,10 +84,10 @@ def test_review_delete_and_add_are_403(client, signed, staff):
     s, review = signed
     client.force_login(staff)
     before, rows = snapshot(s.article), review_rows()
-    delete = reverse("admin:reviewers_review_delete", args=[review.pk])
+    delete = reverse("admin:articles_review_delete", args=[review.pk])
     assert client.get(delete).status_code == 403
     assert client.post(delete, {"post": "yes"}).status_code == 403
-    add = reverse("admin:reviewers_review_add")
+    add = reverse("admin:articles_review_add")
     assert client.get(add).status_code == 403
     assert (
         client.post(
@@ -104,10 +107,10 @@ def test_review_delete_and_add_are_403(client, signed, staff):
 
 def test_review_bulk_delete_deletes_nothing(client, signed):
     s, review = signed
-    client.force_login(superuser())
+    client.force_login(make_superuser())
     rows = review_rows()
     response = client.post(
-        reverse("admin:reviewers_review_changelist"),
+        reverse("admin:articles_review_changelist"),
         {"action": "delete_selected", "_selected_action": [review.pk], "post": "yes"},
     )
     assert response.status_code in (200, 302, 403)
@@ -119,7 +122,7 @@ def test_review_model_admin_permissions_for_a_superuser(rf, signed):
     _, review = signed
     model_admin = admin.site._registry[Review]
     request = rf.get("/")
-    request.user = superuser()
+    request.user = make_superuser()
     assert model_admin.has_view_permission(request, review)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, review)
@@ -157,8 +160,8 @@ def reviewer_form(user, **changes) -> dict:
 
 
 def test_editor_adds_a_reviewer_profile(client):
-    doctor = writer("jane")
-    client.force_login(editor())
+    doctor = make_writer("jane")
+    client.force_login(make_editor())
     response = client.post(reverse("admin:reviewers_reviewer_add"), reviewer_form(doctor))
     assert response.status_code == 302
     profile = Reviewer.objects.get(user=doctor)
@@ -167,7 +170,7 @@ def test_editor_adds_a_reviewer_profile(client):
 
 
 def test_editor_deactivates_a_reviewer_who_then_cannot_approve(client):
-    s = story("pending")
+    s = article_in("pending")
     profile = s.physician.reviewer_profile
     client.force_login(s.editor)
     url = reverse("admin:reviewers_reviewer_change", args=[profile.pk])
@@ -180,7 +183,7 @@ def test_editor_deactivates_a_reviewer_who_then_cannot_approve(client):
     data.pop("active")
     assert client.post(url, data).status_code == 302
     assert not Reviewer.objects.get(pk=profile.pk).active
-    from tests.articles.admin_fixtures import approve_data, step_url
+    from tests.builders import approve_data, step_url
 
     client.force_login(s.physician)
     before = snapshot(s.article)
@@ -191,7 +194,7 @@ def test_editor_deactivates_a_reviewer_who_then_cannot_approve(client):
 
 @pytest.mark.parametrize("role", ["writer", "physician"])
 def test_writers_and_physicians_cannot_change_reviewer_profiles(client, role):
-    s = story("draft")
+    s = article_in("draft")
     profile = s.physician.reviewer_profile
     client.force_login(s.author if role == "writer" else s.physician)
     url = reverse("admin:reviewers_reviewer_change", args=[profile.pk])
@@ -227,7 +230,7 @@ def test_a_profile_change_does_not_rewrite_a_signed_review(client, signed):
 
 
 def test_the_add_page_picks_the_account_by_name_not_by_id(client):
-    client.force_login(editor())
+    client.force_login(make_editor())
     response = client.get(reverse("admin:reviewers_reviewer_add"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -239,11 +242,11 @@ def test_the_add_page_picks_the_account_by_name_not_by_id(client):
 
 
 def test_the_autocomplete_finds_the_account_by_name_for_an_editor(client):
-    doctor = writer("jroe")
+    doctor = make_writer("jroe")
     doctor.first_name, doctor.last_name = "Jane", "Roe"
     doctor.save()
-    writer("someone-else")
-    client.force_login(editor())
+    make_writer("someone-else")
+    client.force_login(make_editor())
     response = client.get(
         reverse("admin:autocomplete"),
         {"term": "Roe", "app_label": "reviewers", "model_name": "reviewer", "field_name": "user"},
@@ -253,8 +256,8 @@ def test_the_autocomplete_finds_the_account_by_name_for_an_editor(client):
 
 
 def test_a_profile_saved_with_the_chosen_account_keeps_it_read_only(client):
-    doctor, other = writer("jane"), writer("john")
-    client.force_login(editor())
+    doctor, other = make_writer("jane"), make_writer("john")
+    client.force_login(make_editor())
     response = client.post(reverse("admin:reviewers_reviewer_add"), reviewer_form(doctor))
     assert response.status_code == 302
     profile = Reviewer.objects.get(user=doctor)
