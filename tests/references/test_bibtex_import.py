@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
-from articles.models import Article, Category
 from references.bibtex import (
     Status,
     apply_import,
@@ -16,6 +14,7 @@ from references.bibtex import (
     plan_import,
 )
 from references.models import Reference
+from tests.builders import make_article, make_category, make_writer, snapshot
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "biblatex-examples.bib"
 
@@ -24,11 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def plan(text: str):
     return plan_import(parsed=parse_bibtex(text=text))
-
-
-def snapshot() -> list[dict]:
-    """Every reference, every field: to prove a refusal changed nothing."""
-    return list(Reference.objects.order_by("key").values())
 
 
 def existing(key: str, **fields) -> Reference:
@@ -138,14 +132,13 @@ def test_fields_the_file_leaves_empty_keep_the_library_value():
 
 
 def test_changed_entry_reports_how_many_articles_cite_it():
-    ref = existing("parker2019", title="Old")
-    user = User.objects.create_user("w")
-    category = Category.objects.create(name="C", slug="c")
+    existing("parker2019", title="Old")
+    user = make_writer("w")
+    category = make_category(name="C", slug="c")
     for slug in ("one", "two"):
-        article = Article.objects.create(
-            slug=slug, category=category, author=user, title=slug, summary="s", body="b"
+        make_article(
+            user, slug=slug, category=category, title=slug, summary="s", body="[@parker2019]"
         )
-        article.cited_references.add(ref)
     [item] = plan(PARKER).changed
     assert item.cited_by == 2
 

@@ -11,11 +11,18 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from articles.models import Article, Category
 from references.bibtex import text_sha256
 from references.models import Reference
-
-from .helpers import CHANGELIST_URL, IMPORT_URL, confirm_fields, snapshot
+from tests.builders import (
+    CHANGELIST_URL,
+    IMPORT_URL,
+    confirm_fields,
+    make_article,
+    make_category,
+    make_user,
+    make_writer,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +53,7 @@ BIB = """@article{parker2019,
 
 
 def staff(username: str, *codenames: str) -> User:
-    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    user = make_user(username, is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="references", codename__in=codenames)
     )
@@ -63,20 +70,19 @@ def preview(client, text: str = BIB):
 
 
 def test_changelist_has_the_import_button_and_columns(admin_client):
-    ref = Reference.objects.create(
+    Reference.objects.create(
         key="parker2019",
         title="Emotional intimacy",
         authors=[{"family": "Parker", "given": "S."}, {"family": "Lee", "given": "K."}],
         issued_year=2019,
         doi="10.1000/x",
     )
-    user = User.objects.create_user("writer")
-    category = Category.objects.create(name="C", slug="c")
+    user = make_writer("writer")
+    category = make_category(name="C", slug="c")
     for slug in ("a", "b"):
-        article = Article.objects.create(
-            slug=slug, category=category, author=user, title=slug, summary="s", body="b"
+        make_article(
+            user, slug=slug, category=category, title=slug, summary="s", body="[@parker2019]"
         )
-        article.cited_references.add(ref)
     response = admin_client.get(CHANGELIST_URL)
     html = response.content.decode()
     assert f'href="{IMPORT_URL}"' in html

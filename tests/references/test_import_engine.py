@@ -21,8 +21,7 @@ from references.importing import (
     text_sha256,
 )
 from references.models import Reference
-
-from .helpers import IMPORT_URL, confirm_fields, snapshot
+from tests.builders import IMPORT_URL, confirm_fields, make_writer, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -115,8 +114,8 @@ def test_format_can_be_forced():
         parse(text=RIS, format="endnote")
 
 
-def test_preview_then_confirm_writes_exactly_the_plan(django_user_model):
-    writer = django_user_model.objects.create_user("writer")
+def test_preview_then_confirm_writes_exactly_the_plan():
+    writer = make_writer("writer")
     preview = plan(RIS)
     assert [(i.key, i.status, i.line, i.record) for i in preview.items] == [
         ("rauer2015emotional", Status.NEW, 1, 1),
@@ -261,7 +260,8 @@ def test_a_changed_confirm_is_refused_and_nothing_is_written(
     response = admin_client.post(IMPORT_URL, {**previewed, **change})
     assert response.status_code == 400
     assert message in unescape(response.content.decode())
-    assert snapshot() == before == []
+    assert snapshot() == before
+    assert before.references == []
 
 
 def test_a_signature_for_another_salt_is_refused(admin_client, previewed):

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from references.models import Reference
+from tests.builders import file_writer, snapshot
 
-from .helpers import file_writer, snapshot
 from .test_read_nbib import PUBMED
 from .test_read_ris import ENDNOTE, SCOPUS, ZOTERO
 
