@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from PIL import Image
 
+from tests.builders import SECRET_COMMENT, jpeg_with_secrets, picture, stored_files
 from tests.db_role_plugin import owner_privileges
-from tests.images.pictures import SECRET_COMMENT, jpeg_with_secrets, picture, stored_files
 
 # Schema changes need a real transaction on SQLite. No serialized rollback: the test needs no
 # data from before it, and restoring a snapshot fails after another transactional test's

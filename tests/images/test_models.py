@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from images.models import StoredImage
 from images.services import store_image
-from tests.images.pictures import picture, upload
+from tests.builders import picture, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from images.selectors import images_by_url
 from images.services import store_image
-from tests.images.pictures import picture, upload
+from tests.builders import picture, upload
 
 pytestmark = pytest.mark.django_db
 

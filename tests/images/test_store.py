@@ -17,8 +17,7 @@ from PIL import Image, ImageCms, ImageFile
 
 from images.models import StoredImage
 from images.services import MAX_FRAMES, MAX_PIXELS, MAX_UPLOAD_BYTES, store_image
-from tests.db_role_plugin import owner_privileges
-from tests.images.pictures import (
+from tests.builders import (
     SECRET_COMMENT,
     encode,
     jpeg_with_secrets,
@@ -28,6 +27,7 @@ from tests.images.pictures import (
     stored_files,
     upload,
 )
+from tests.db_role_plugin import owner_privileges
 
 pytestmark = pytest.mark.django_db
 

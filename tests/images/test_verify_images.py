@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from images.services import store_image
-from tests.images.pictures import picture, upload
+from tests.builders import picture, upload
 
 pytestmark = pytest.mark.django_db
 
