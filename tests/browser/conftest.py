@@ -9,6 +9,9 @@ Each test gets the demo content (`manage.py load_demo`) in a transactional datab
 live server's thread must see what the test writes, and the other way round), a fresh
 browser context, and a `shot(name)` helper that saves a full-page screenshot to
 test-artifacts/screenshots/. A failing test also saves the page it failed on.
+
+Only fixtures live here; the tests' page actions (log in, log out) are in pages.py, and
+content is made with tests.builders.
 """
 
 from __future__ import annotations
@@ -19,13 +22,9 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
-
-if TYPE_CHECKING:
-    from articles.models import Revision
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,8 +37,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-DEMO_PASSWORD = "demo-password"
-DEMO_ARTICLE_SLUG = "couples-therapy-and-sex-therapy-for-intimacy-issues"
 TIMEOUT_MS = 15_000
 
 
@@ -174,53 +171,3 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-# --- Helpers for the tests -----------------------------------------------------------------
-
-
-def submit_new_article(*, slug: str, title: str, body: str) -> Revision:
-    """A demo writer's new article, saved and submitted through the workflow functions."""
-    from django.contrib.auth import get_user_model
-
-    from articles import workflow
-    from articles.models import Article, Category
-
-    writer = get_user_model().objects.get(username="writer")
-    article = workflow.save_working_copy(
-        article=Article(
-            slug=slug,
-            category=Category.objects.get(slug="relationships-and-intimacy"),
-            author=writer,
-            title=title,
-            summary="Open conversations help couples reconnect.",
-            body=body,
-        ),
-        actor=writer,
-        expected_version=None,
-    )
-    return workflow.submit_for_review(article=article, actor=writer, change_note="New article.")
-
-
-def log_in(page, username: str, shot=None, password: str = DEMO_PASSWORD) -> None:
-    """Log in to the admin through its login form."""
-    from playwright.sync_api import expect
-
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    if shot is not None:
-        shot(page, f"login-{username}")
-    page.locator("#login-form [type=submit]").click()
-    expect(page.locator("#user-tools")).to_be_visible()
-
-
-def log_out(page, shot=None) -> None:
-    """Log out with the admin's logout button (a POST form since Django 5)."""
-    from playwright.sync_api import expect
-
-    page.goto("/admin/")
-    page.locator("#logout-form [type=submit]").click()
-    expect(page.locator("#user-tools")).to_have_count(0)
-    if shot is not None:
-        shot(page, "logged-out")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from .conftest import DEMO_ARTICLE_SLUG, log_in, submit_new_article
+from tests.browser.pages import log_in
+from tests.builders import DEMO_ARTICLE_SLUG, submit_new_demo_article
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,7 +62,7 @@ def test_physician_review_page_is_accessible(page, shot):
     nothing in the page's content (the Django admin's header and breadcrumbs are Django's)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    revision = submit_new_article(
+    revision = submit_new_demo_article(
         slug="talking-about-intimacy",
         title="Talking About Intimacy",
         body="## Start small\n\nEmotional connection comes first [@parker2019].\n",

@@ -8,7 +8,8 @@ import contextlib
 
 import pytest
 
-from .conftest import DEMO_ARTICLE_SLUG, log_in, submit_new_article
+from tests.browser.pages import log_in
+from tests.builders import DEMO_ARTICLE_SLUG, submit_new_demo_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +57,7 @@ def test_the_live_preview_works_under_the_policy(page, shot):
 def test_the_review_page_and_its_framed_preview_work_under_the_policy(page, shot):
     from playwright.sync_api import expect
 
-    revision = submit_new_article(
+    revision = submit_new_demo_article(
         slug="csp-check", title="Checked under the policy", body="Plain words.\n"
     )
     violations = watch_console(page)

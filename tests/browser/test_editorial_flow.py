@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from articles.models import Article, RevisionStatus
 from reviewers.models import Review
-
-from .conftest import log_in, log_out, submit_new_article
+from tests.browser.pages import log_in, log_out
+from tests.builders import submit_new_demo_article
 
 pytestmark = [
     pytest.mark.browser,
@@ -178,7 +178,7 @@ def test_write_review_publish_and_follow_a_citation(browser, page, shot, demo_si
 def test_approval_with_a_wrong_password_is_refused(page, shot):
     from playwright.sync_api import expect
 
-    revision = submit_new_article(
+    revision = submit_new_demo_article(
         slug="talking-about-intimacy",
         title="Talking About Intimacy",
         body="## Start small\n\nEmotional connection comes first [@parker2019].\n",

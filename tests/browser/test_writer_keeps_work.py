@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import log_in, submit_new_article
+from tests.browser.pages import log_in
+from tests.builders import submit_new_demo_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +18,7 @@ def test_edits_typed_after_changes_were_requested_are_what_gets_submitted(page, 
     from articles import workflow
     from articles.models import Revision
 
-    revision = submit_new_article(
+    revision = submit_new_demo_article(
         slug="sent-back", title="Talking about intimacy", body="Talk openly.\n"
     )
     workflow.request_changes(
