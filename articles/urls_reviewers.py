@@ -6,11 +6,13 @@ published use it), though the pages belong to `articles`: they list articles.
 
 from django.urls import path
 
+from pagecache.decorators import public_page
+
 from . import views_reviewers
 
 app_name = "reviewers"
 
 urlpatterns = [
-    path("", views_reviewers.reviewer_index, name="index"),
-    path("<slug:slug>/", views_reviewers.reviewer_detail, name="detail"),
+    path("", public_page(views_reviewers.reviewer_index), name="index"),
+    path("<slug:slug>/", public_page(views_reviewers.reviewer_detail), name="detail"),
 ]
