@@ -25,7 +25,6 @@ from markdownx.admin import MarkdownxModelAdmin
 from clinic_site.admin_mixins import RecordAdmin, staff_user
 from clinic_site.text import CleanTextAdminMixin
 from images.forms import StoredImageFormMixin
-from reviewers.models import Decision, Review
 
 from . import independence, rules, workflow
 from .diff import diff_revisions
@@ -38,7 +37,7 @@ from .forms import (
     SubmitForm,
     UnpublishForm,
 )
-from .models import Article, AuditEvent, Category, Revision, RevisionStatus
+from .models import Article, AuditEvent, Category, Decision, Review, Revision, RevisionStatus
 from .overdue import overdue_articles, review_due_at
 
 
@@ -651,3 +650,21 @@ class AuditEventAdmin(RecordAdmin):
     @admin.display(description="content hash")
     def short_hash(self, event: AuditEvent) -> str:
         return event.content_hash[:12]
+
+
+@admin.register(Review)
+class ReviewAdmin(RecordAdmin):
+    """Signed decisions: readable by staff with the permission, changeable by nobody."""
+
+    list_display = ["created_at", "decision", "reviewer_name", "revision"]
+    list_filter = ["decision"]
+    list_select_related = ["revision"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

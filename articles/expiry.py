@@ -13,9 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from reviewers.models import Decision
-
-from .models import Revision
+from .models import Decision, Revision
 
 
 def interval_days(revision: Revision) -> int:

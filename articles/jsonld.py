@@ -17,9 +17,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from reviewers.models import Review, Reviewer
+from reviewers.models import Reviewer
 
-from .models import Article, Revision
+from .models import Article, Review, Revision
 
 SCHEMA = "https://schema.org"
 

@@ -1,16 +1,20 @@
-"""Articles, their frozen revisions, categories and the append-only audit trail."""
+"""Articles, their frozen revisions and the reviews that sign them off, categories and the
+append-only audit trail."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from markdownx.models import MarkdownxField
+
+from reviewers.models import Reviewer, one_per_line
 
 
 class Category(models.Model):
@@ -226,7 +230,7 @@ class Revision(models.Model):
         max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.PENDING
     )
     approval = models.ForeignKey(
-        "reviewers.Review",
+        "Review",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -278,6 +282,88 @@ class Revision(models.Model):
             "articles:revision_preview",
             kwargs={"slug": self.article.slug, "number": self.number},
         )
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approved"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("A review is a signed record and cannot be changed.")
+
+    def delete(self):
+        raise ValueError("A review is a signed record and cannot be deleted.")
+
+
+class Review(models.Model):
+    """One reviewer's decision on one immutable revision: the physician's signature on it.
+    Written once, never edited.
+
+    It lived in the `reviewers` app until articles.0013 moved it here in Django's state
+    only: the table keeps its name, rows, constraints, indexes and append-only triggers.
+    """
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="reviews")
+    # The account that signed, fixed at signing even if the profile is later reassigned.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    attestation = models.TextField(blank=True, help_text="The attestation text accepted.")
+    conflict_of_interest = models.TextField(
+        blank=True, help_text="Declared conflicts of interest; empty when none."
+    )
+    # What was signed, and by whom as they were at that moment.
+    revision_hash = models.CharField(max_length=64)
+    reviewer_name = models.CharField(max_length=200)
+    reviewer_credentials = models.CharField(max_length=100)
+    reviewer_title = models.CharField(max_length=200, blank=True)
+    reviewer_certifications = models.TextField(blank=True, help_text="One per line, as signed.")
+    reviewer_specialties = models.TextField(blank=True, help_text="One per line, as signed.")
+    # The photo's stored name: content-addressed, so the picture cannot change later.
+    reviewer_photo = models.CharField(max_length=255, blank=True)
+    reviewer_photo_alt = models.CharField(max_length=300, blank=True)
+    # The signing account's username at the time, for the record.
+    signed_by_username = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        # The table it has always had (articles.0013 moved the model, not the table).
+        db_table = "reviewers_review"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_decision_display()} by {self.reviewer_name} on {self.created_at:%Y-%m-%d}"
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("A review is a signed record and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A review is a signed record and cannot be deleted.")
+
+    @property
+    def byline_name(self) -> str:
+        return f"{self.reviewer_name}, {self.reviewer_credentials}"
+
+    def certification_list(self) -> list[str]:
+        return one_per_line(self.reviewer_certifications)
+
+    def specialty_list(self) -> list[str]:
+        return one_per_line(self.reviewer_specialties)
+
+    @property
+    def photo_url(self) -> str:
+        return default_storage.url(self.reviewer_photo) if self.reviewer_photo else ""
 
 
 class AuditAction(models.TextChoices):

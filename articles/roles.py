@@ -4,6 +4,10 @@ A person may hold several roles; rules such as "nobody approves their own revisi
 enforced by the workflow, not by leaving a permission out.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Writer": [
         "articles.add_article",
@@ -13,11 +17,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "articles.view_category",
         "articles.view_revision",
         "articles.view_auditevent",
+        "articles.view_review",
         "references.add_reference",
         "references.change_reference",
         "references.view_reference",
         "reviewers.view_reviewer",
-        "reviewers.view_review",
     ],
     "Physician reviewer": [
         "articles.view_article",
@@ -25,9 +29,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "articles.view_category",
         "articles.view_revision",
         "articles.view_auditevent",
+        "articles.view_review",
         "references.view_reference",
         "reviewers.view_reviewer",
-        "reviewers.view_review",
     ],
     "Editor": [
         "articles.view_article",
@@ -38,19 +42,25 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "articles.view_category",
         "articles.view_revision",
         "articles.view_auditevent",
+        "articles.view_review",
         "references.view_reference",
         "reviewers.add_reviewer",
         "reviewers.change_reviewer",
         "reviewers.view_reviewer",
-        "reviewers.view_review",
         "auth.view_user",
     ],
 }
 
 
-def apply_role_permissions(group_model, permission_model) -> None:
-    """Create the role groups with exactly their permissions (models may be historical)."""
-    for role, dotted_names in ROLE_PERMISSIONS.items():
+def apply_role_permissions(
+    group_model, permission_model, table: Mapping[str, list[str]] | None = None
+) -> None:
+    """Create the role groups with exactly their permissions (models may be historical).
+
+    `table` defaults to ROLE_PERMISSIONS; a migration passes the table as it was then, since
+    this one names models (such as articles.Review) its historical state may not have yet.
+    """
+    for role, dotted_names in (ROLE_PERMISSIONS if table is None else table).items():
         group, _ = group_model.objects.get_or_create(name=role)
         permissions = []
         for dotted in dotted_names:

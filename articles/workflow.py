@@ -26,11 +26,20 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from references.citations import normalize_newlines
-from reviewers.models import Decision, Review, Reviewer
+from reviewers.models import Reviewer
 
 from . import independence, notifications, rules
 from .expiry import approval_is_current as approval_is_current  # re-exported
-from .models import Article, AuditAction, AuditEvent, ContributionKind, Revision, RevisionStatus
+from .models import (
+    Article,
+    AuditAction,
+    AuditEvent,
+    ContributionKind,
+    Decision,
+    Review,
+    Revision,
+    RevisionStatus,
+)
 from .rendering import PandocError
 from .snapshot import freeze, normalize_markdown, refresh_working_copy
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q
 
-from reviewers.models import Decision, Review
-
-from .models import Article, Revision, RevisionStatus
+from .models import Article, Decision, Review, Revision, RevisionStatus
 
 LIMIT = 50
 

@@ -33,8 +33,7 @@ from django.db import close_old_connections  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from articles import workflow  # noqa: E402
-from articles.models import Article, AuditAction, AuditEvent, Category, Revision  # noqa: E402
-from reviewers.models import Review  # noqa: E402
+from articles.models import Article, AuditAction, AuditEvent, Category, Review, Revision  # noqa: E402
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo accounts' published password
 

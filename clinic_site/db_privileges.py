@@ -31,9 +31,9 @@ APPEND_ONLY_MODELS = [
     "articles.AuditEvent",
     "articles.AuditVerification",
     "articles.Contribution",
+    "articles.Review",
     "articles.Revision.contributors",
     "images.StoredImage",
-    "reviewers.Review",
 ]
 
 # The model whose table is writable column by column, and where its columns are listed.

@@ -1,11 +1,11 @@
 from django import forms
 from django.contrib import admin
 
-from clinic_site.admin_mixins import RecordAdmin, staff_user
+from clinic_site.admin_mixins import staff_user
 from clinic_site.text import CleanTextAdminMixin
 from images.forms import StoredImageFormMixin, UploadedPictureField
 
-from .models import Review, Reviewer
+from .models import Reviewer
 
 
 class ReviewerAdminForm(StoredImageFormMixin, forms.ModelForm):
@@ -42,21 +42,3 @@ class ReviewerAdmin(CleanTextAdminMixin, admin.ModelAdmin):
         if issubclass(form, StoredImageFormMixin):
             form.uploaded_by = staff_user(request)
         return form
-
-
-@admin.register(Review)
-class ReviewAdmin(RecordAdmin):
-    """Signed decisions: readable by staff with the permission, changeable by nobody."""
-
-    list_display = ["created_at", "decision", "reviewer_name", "revision"]
-    list_filter = ["decision"]
-    list_select_related = ["revision"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

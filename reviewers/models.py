@@ -1,15 +1,18 @@
-"""Physician reviewers and their decisions on article revisions."""
+"""Physician reviewers: who may sign off articles, as their public profile shows them.
+
+A reviewer's decisions on revisions are the workflow's records (`articles.models.Review`);
+this app knows no article and imports nothing from `articles` (see architecture.md).
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 
 
-def _lines(text: str) -> list[str]:
+def one_per_line(text: str) -> list[str]:
+    """The non-empty lines of a "one per line" field (a review's frozen card reads the same)."""
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -57,84 +60,7 @@ class Reviewer(models.Model):
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
 
     def certification_list(self) -> list[str]:
-        return _lines(self.board_certifications)
+        return one_per_line(self.board_certifications)
 
     def specialty_list(self) -> list[str]:
-        return _lines(self.specialties)
-
-
-class Decision(models.TextChoices):
-    APPROVE = "approve", "Approved"
-    REQUEST_CHANGES = "request_changes", "Changes requested"
-
-
-class ReviewQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValueError("A review is a signed record and cannot be changed.")
-
-    def delete(self):
-        raise ValueError("A review is a signed record and cannot be deleted.")
-
-
-class Review(models.Model):
-    """One reviewer's decision on one immutable revision. Written once, never edited."""
-
-    revision = models.ForeignKey(
-        "articles.Revision", on_delete=models.PROTECT, related_name="reviews"
-    )
-    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="reviews")
-    # The account that signed, fixed at signing even if the profile is later reassigned.
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decision = models.CharField(max_length=20, choices=Decision.choices)
-    comment = models.TextField(blank=True)
-    attestation = models.TextField(blank=True, help_text="The attestation text accepted.")
-    conflict_of_interest = models.TextField(
-        blank=True, help_text="Declared conflicts of interest; empty when none."
-    )
-    # What was signed, and by whom as they were at that moment.
-    revision_hash = models.CharField(max_length=64)
-    reviewer_name = models.CharField(max_length=200)
-    reviewer_credentials = models.CharField(max_length=100)
-    reviewer_title = models.CharField(max_length=200, blank=True)
-    reviewer_certifications = models.TextField(blank=True, help_text="One per line, as signed.")
-    reviewer_specialties = models.TextField(blank=True, help_text="One per line, as signed.")
-    # The photo's stored name: content-addressed, so the picture cannot change later.
-    reviewer_photo = models.CharField(max_length=255, blank=True)
-    reviewer_photo_alt = models.CharField(max_length=300, blank=True)
-    # The signing account's username at the time, for the record.
-    signed_by_username = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = ReviewQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.get_decision_display()} by {self.reviewer_name} on {self.created_at:%Y-%m-%d}"
-        )
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("A review is a signed record and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("A review is a signed record and cannot be deleted.")
-
-    @property
-    def byline_name(self) -> str:
-        return f"{self.reviewer_name}, {self.reviewer_credentials}"
-
-    def certification_list(self) -> list[str]:
-        return _lines(self.reviewer_certifications)
-
-    def specialty_list(self) -> list[str]:
-        return _lines(self.reviewer_specialties)
-
-    @property
-    def photo_url(self) -> str:
-        return default_storage.url(self.reviewer_photo) if self.reviewer_photo else ""
+        return one_per_line(self.specialties)

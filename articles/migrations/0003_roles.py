@@ -5,21 +5,28 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
+    from articles.migrations._roles_0009 import ROLE_PERMISSIONS_0009
     from articles.roles import apply_role_permissions
 
-    # Permissions are normally created after all migrations; make sure they exist now.
+    # Permissions are normally created after all migrations; make sure they exist now, for
+    # the models of this migration's state (`apps=apps`: by default create_permissions reads
+    # today's models, which no longer match this table since Review moved, articles.0013).
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = None
 
-    apply_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    apply_role_permissions(
+        apps.get_model("auth", "Group"),
+        apps.get_model("auth", "Permission"),
+        table=ROLE_PERMISSIONS_0009,
+    )
 
 
 def remove_roles(apps, schema_editor):
-    from articles.roles import ROLE_PERMISSIONS
+    from articles.migrations._roles_0009 import ROLE_PERMISSIONS_0009
 
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS_0009).delete()
 
 
 class Migration(migrations.Migration):

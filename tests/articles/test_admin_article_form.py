@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 
 from articles import workflow
-from articles.models import Article, AuditEvent, Revision, RevisionStatus
-from reviewers.models import Review
+from articles.models import Article, AuditEvent, Review, Revision, RevisionStatus
 from tests.builders import (
     approve_data,
     article_form_data,

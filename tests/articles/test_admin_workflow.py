@@ -13,8 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, AuditAction, AuditEvent, Revision, RevisionStatus
-from reviewers.models import Decision, Review
+from articles.models import (
+    Article,
+    AuditAction,
+    AuditEvent,
+    Decision,
+    Review,
+    Revision,
+    RevisionStatus,
+)
 from tests.builders import (
     EDITOR,
     REVIEWER,

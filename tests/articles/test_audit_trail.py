@@ -10,8 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import AuditAction, AuditEvent
-from reviewers.models import Review
+from articles.models import AuditAction, AuditEvent, Review
 from tests.builders import approve, article_in, edit, fresh, latest_event, submit
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import AuditAction, AuditEvent, Revision
+from articles.models import AuditAction, AuditEvent, Review, Revision
 from articles.roles import apply_role_permissions
-from reviewers.models import Review
 from tests.builders import PASSWORD, article_in, fresh, make_physician
 
 pytestmark = [

@@ -22,11 +22,13 @@ from articles.models import (
     AuditAction,
     AuditEvent,
     Category,
+    Decision,
+    Review,
     Revision,
     RevisionStatus,
 )
 from references.models import Reference
-from reviewers.models import Decision, Review, Reviewer
+from reviewers.models import Reviewer
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ import pytest
 from django.urls import reverse
 
 from articles import feeds
-from articles.models import Article, Revision
+from articles.models import Article, Review, Revision
 from clinic_site.text import CleanCharField, strip_controls
-from reviewers.models import Review
 from tests.articles.naughty_strings import naughty_strings
 from tests.builders import article_in
 

@@ -10,9 +10,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from articles.models import Article, Category, Revision
+from articles.models import Article, Category, Review, Revision
 from articles.workflow import WorkflowPermissionDenied
-from reviewers.models import Review
 from tests.builders import (
     EDITOR,
     REVIEWER,

@@ -18,11 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, AuditEvent, Category, Revision, RevisionStatus
+from articles.models import Article, AuditEvent, Category, Review, Revision, RevisionStatus
 from articles.overdue import overdue_articles
 from images.models import StoredImage
 from references.models import Reference
-from reviewers.models import Review
 from tests.builders import (
     EDITOR,
     PASSWORD,

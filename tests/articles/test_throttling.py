@@ -8,8 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from articles.models import AuditAction, AuditEvent, RevisionStatus
-from reviewers.models import Review
+from articles.models import AuditAction, AuditEvent, Review, RevisionStatus
 from tests.builders import (
     PASSWORD,
     approve_data,

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 
 from articles import workflow
-from articles.models import AuditAction, AuditEvent, RevisionStatus
+from articles.models import AuditAction, AuditEvent, Decision, Review, RevisionStatus
 from articles.workflow import (
     ATTESTATION_TEXT,
     WorkflowError,
     WorkflowPermissionDenied,
     WrongPasswordError,
 )
-from reviewers.models import Decision, Review
 from tests.builders import (
     PASSWORD,
     approve,

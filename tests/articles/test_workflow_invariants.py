@@ -12,9 +12,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, AuditAction, AuditEvent, Category, RevisionStatus
+from articles.models import Article, AuditAction, AuditEvent, Category, Review, RevisionStatus
 from articles.workflow import WorkflowError, approval_is_current
-from reviewers.models import Review
 from tests.builders import (
     approvals_expired,
     approve,

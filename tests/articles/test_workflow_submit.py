@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from articles import workflow
-from articles.models import Article, AuditEvent, Revision, RevisionStatus
+from articles.models import Article, AuditEvent, Review, Revision, RevisionStatus
 from articles.workflow import StaleEditError, WorkflowError, WorkflowPermissionDenied
-from reviewers.models import Review
 from tests.builders import (
     article_in,
     edit,

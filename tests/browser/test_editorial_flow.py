@@ -10,8 +10,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from articles.models import Article, RevisionStatus
-from reviewers.models import Review
+from articles.models import Article, Review, RevisionStatus
 from tests.browser.pages import log_in, log_out
 from tests.builders import submit_new_demo_article
 

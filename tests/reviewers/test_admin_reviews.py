@@ -7,7 +7,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from reviewers.models import Review, Reviewer
+from articles.models import Review
+from reviewers.models import Reviewer
 from tests.builders import (
     article_in,
     make_editor,
