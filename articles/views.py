@@ -10,9 +10,10 @@ already stores (body HTML, reference list, table of contents, word count).
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import InvalidPage, Page, Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -53,16 +54,66 @@ def published_list() -> QuerySet[Article]:
     return Article.objects.published().defer(*LIST_DEFERRED)
 
 
-def paginate(request: HttpRequest, queryset, *, per_page: int = PER_PAGE) -> Page:
-    """The requested page; a page that does not exist is a 404, as for Django's ListView."""
-    paginator = Paginator(queryset, per_page)
-    try:
-        return paginator.page(request.GET.get("page") or 1)
-    except InvalidPage as error:
-        raise Http404("No such page.") from error
+# The deepest page of a public list. A page is found by skipping the articles before it
+# (OFFSET), which costs time in proportion to the depth even along an index: beyond this
+# depth a list answers 404 at once, so no request can make the database walk a whole list.
+# Older articles stay reachable by category, reviewer, search and the sitemap.
+MAX_LIST_PAGE = 500
 
 
-def canonical_for(request: HttpRequest, page: Page | None = None) -> str:
+@dataclass
+class ListPage:
+    """One page of a public list, found without counting the list.
+
+    Counting every published article (for "page 3 of 10,000") joins and checks the whole
+    list on every request; this page only knows whether a next one exists, by asking for
+    one article more than it shows.
+    """
+
+    object_list: list
+    number: int
+    _has_next: bool
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+
+def paginate(request: HttpRequest, queryset, *, per_page: int = PER_PAGE) -> ListPage:
+    """The requested page of a list, in one query: the page's articles and one more.
+
+    A page that does not exist (not a number, below 1, past MAX_LIST_PAGE or past the end)
+    is a 404, as for Django's ListView; the first page always exists, empty or not.
+    """
+    raw = request.GET.get("page") or "1"
+    number = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
+    if not 1 <= number <= MAX_LIST_PAGE:
+        raise Http404("No such page.")
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    if not rows and number > 1:
+        raise Http404("No such page.")
+    return ListPage(rows[:per_page], number, len(rows) > per_page and number < MAX_LIST_PAGE)
+
+
+def canonical_for(request: HttpRequest, page: ListPage | Page | None = None) -> str:
     path = request.path
     if page is not None and page.number > 1:
         path += f"?page={page.number}"

@@ -1,0 +1,129 @@
+"""What keeps the site usable at 100,000 articles (issue 13, item 3), at a size a test can
+hold: public lists that count nothing and stop at a depth, the sitemap index, the admin
+changelist's queries and counts, and the expiry rule asked of the database.
+
+The content comes from `manage.py generate_scale_data` (bulk INSERTs, no pandoc: see
+tests/articles/test_generate_scale_data.py), a few dozen articles a test.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from articles import views
+from articles.models import Article
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@pytest.fixture(autouse=True)
+def _no_stored_pages():
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+
+
+def generate(articles: int, references: int = 40, **options) -> None:
+    call_command(
+        "generate_scale_data",
+        articles=articles,
+        references=references,
+        reviewers=3,
+        authors=4,
+        batch=7,
+        i_know=True,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115 - the command's progress lines
+        **options,
+    )
+    connection.check_constraints()  # the deferred foreign keys all hold
+
+
+def fresh_get(client, path: str, params: dict | None = None):
+    """A request the view answers (not the public page cache), so its context is there."""
+    caches["pages"].clear()
+    return client.get(path, params or {})
+
+
+def _xml(content: bytes) -> ET.Element:
+    return ET.fromstring(content)  # noqa: S314 - our own output, under test
+
+
+def _locations(content: bytes) -> list[str]:
+    return [loc.text or "" for loc in _xml(content).iter(f"{SITEMAP}loc")]
+
+
+# --- Public lists: no count, a page more is one row more, a depth limit ------------------------
+
+
+@pytest.mark.django_db
+def test_list_pages_find_the_next_page_without_counting(client):
+    generate(25)
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(reverse("articles:home"))
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert len(first.context["articles"]) == 10
+    assert first.context["page_obj"].has_next()
+    assert 'rel="next" href="?page=2"' in first.content.decode()
+    last = fresh_get(client, reverse("articles:home"), {"page": 3})
+    assert len(last.context["articles"]) == 5
+    assert not last.context["page_obj"].has_next()
+    text = last.content.decode()
+    assert "Page 3<" in text and 'rel="next"' not in text and 'rel="prev" href="?page=2"' in text
+    # Every article once, newest first, over the three pages.
+    seen = [
+        article.pk
+        for page in (1, 2, 3)
+        for article in fresh_get(client, "/", {"page": page}).context["articles"]
+    ]
+    assert seen == list(Article.objects.published().values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["4", "0", "-1", "abc", "1.5", "9999999"])
+def test_pages_that_do_not_exist_are_404(client, page):
+    generate(25)
+    assert client.get(reverse("articles:home"), {"page": page}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_lists_stop_at_the_deepest_page_without_asking_the_database(client, monkeypatch):
+    generate(25)
+    monkeypatch.setattr(views, "MAX_LIST_PAGE", 2)
+    second = fresh_get(client, reverse("articles:home"), {"page": 2})
+    assert second.status_code == 200
+    assert not second.context["page_obj"].has_next()  # more exist, but no link past the limit
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("articles:home"), {"page": 3}).status_code == 404
+    assert not [q for q in queries.captured_queries if "articles_article" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_an_empty_list_is_a_page_not_a_404(client, category):
+    assert client.get(reverse("articles:home")).status_code == 200
+    assert client.get(category.get_absolute_url()).status_code == 200
+    assert client.get(reverse("articles:home"), {"page": 2}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_category_and_reviewer_lists_page_the_same_way(client):
+    generate(30)
+    article = Article.objects.published().select_related("live_revision__category").first()
+    category = article.live_revision.category
+    reviewer = article.live_revision.approval.reviewer
+    in_category = Article.objects.published().filter(live_revision__category=category)
+    response = fresh_get(client, category.get_absolute_url())
+    assert [a.pk for a in response.context["articles"]] == list(
+        in_category.values_list("pk", flat=True)[:10]
+    )
+    response = fresh_get(client, reviewer.get_absolute_url())
+    by_reviewer = Article.objects.published().filter(live_revision__approval__reviewer=reviewer)
+    assert [a.pk for a in response.context["articles"]] == list(
+        by_reviewer.values_list("pk", flat=True)[:20]
+    )
