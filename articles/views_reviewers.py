@@ -9,7 +9,7 @@ article's live revision carries their approval (so every byline link keeps worki
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -23,8 +23,10 @@ ARTICLES_PER_PAGE = 20
 
 
 def visible_reviewers() -> QuerySet[Reviewer]:
-    reviewed = Article.objects.published().order_by().values("live_revision__approval__reviewer")
-    return Reviewer.objects.filter(Q(active=True, user__is_active=True) | Q(pk__in=reviewed))
+    # Whether a reviewer signed any published article: the first one found, not the
+    # reviewers of every published article collected.
+    reviewed = Article.objects.published().filter(live_revision__approval__reviewer=OuterRef("pk"))
+    return Reviewer.objects.filter(Q(active=True, user__is_active=True) | Exists(reviewed))
 
 
 def reviewer_index(request: HttpRequest) -> HttpResponse:

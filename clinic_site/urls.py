@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.sitemaps import SITEMAPS
+from articles import sitemaps
 from clinic_site import views as site_views
 from pagecache.decorators import public_page
 
@@ -17,7 +16,12 @@ urlpatterns = [
     path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
     path("reviewers/", include("articles.urls_reviewers")),
-    path("sitemap.xml", public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_page(sitemaps.sitemap_or_index), name="sitemap"),
+    path(
+        "sitemap-<slug:section>.xml",
+        public_page(sitemaps.sitemap_section),
+        name="sitemap_section",
+    ),
     path("robots.txt", site_views.robots_txt, name="robots_txt"),
     path("", include("articles.urls")),
 ]

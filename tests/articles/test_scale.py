@@ -8,6 +8,7 @@ tests/articles/test_generate_scale_data.py), a few dozen articles a test.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -17,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles import views
+from articles import sitemaps, views
 from articles.models import Article
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -127,3 +128,88 @@ def test_category_and_reviewer_lists_page_the_same_way(client):
     assert [a.pk for a in response.context["articles"]] == list(
         by_reviewer.values_list("pk", flat=True)[:20]
     )
+
+
+# --- The sitemap index --------------------------------------------------------------------------
+
+
+def test_a_sitemap_file_stays_within_the_protocol():
+    assert sitemaps.URLS_PER_FILE <= sitemaps.PROTOCOL_MAX_URLS == 50_000
+
+
+@pytest.mark.django_db
+def test_sitemap_is_one_file_while_everything_fits(client):
+    generate(8)
+    response = client.get(reverse("sitemap"))
+    assert _xml(response.content).tag == f"{SITEMAP}urlset"
+    urls = _locations(response.content)
+    for article in Article.objects.published():
+        assert f"http://127.0.0.1:8000{article.get_absolute_url()}" in urls
+
+
+@pytest.mark.django_db
+def test_sitemap_becomes_an_index_past_one_file(client, monkeypatch, settings):
+    settings.SITE_URL = "https://clinic.example"
+    generate(25)
+    # Unpublish one: it must not be listed, and its page is still a page.
+    gone = Article.objects.published().order_by("pk")[3]
+    Article.objects.filter(pk=gone.pk).update(live_revision=None)
+    monkeypatch.setattr(sitemaps, "URLS_PER_FILE", 10)
+
+    index = client.get(reverse("sitemap"))
+    assert index.status_code == 200
+    assert index["Content-Type"].startswith("application/xml")
+    root = _xml(index.content)
+    assert root.tag == f"{SITEMAP}sitemapindex"
+    files = _locations(index.content)
+    highest = Article.objects.published().order_by("-pk").first().pk
+    pages = -(-highest // 10)
+    assert files == [
+        "https://clinic.example/sitemap-home.xml",
+        "https://clinic.example/sitemap-articles.xml",
+        *[f"https://clinic.example/sitemap-articles.xml?p={n}" for n in range(2, pages + 1)],
+        "https://clinic.example/sitemap-categories.xml",
+        "https://clinic.example/sitemap-reviewers.xml",
+    ]
+    listed: list[str] = []
+    for location in files:
+        path = location.removeprefix("https://clinic.example")
+        response = client.get(path)
+        assert response.status_code == 200, path
+        urls = _locations(response.content)
+        assert len(urls) <= 10
+        listed += urls
+    expected = {
+        f"https://clinic.example{a.get_absolute_url()}" for a in Article.objects.published()
+    }
+    articles = [url for url in listed if "/articles/" in url]
+    assert sorted(articles) == sorted(expected)  # each published article exactly once
+    assert f"https://clinic.example{gone.get_absolute_url()}" not in listed
+    assert "https://clinic.example/" in listed
+    assert any("/categories/" in url for url in listed)
+    assert any("/reviewers/" in url for url in listed)
+    # The index gives each articles file the newest publication as its lastmod.
+    lastmods = [e.text for e in root.iter(f"{SITEMAP}lastmod")]
+    assert len(lastmods) == pages
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/sitemap-articles.xml?p=99", "/sitemap-articles.xml?p=x", "/sitemap-nothing.xml"]
+)
+def test_sitemap_pages_that_do_not_exist_are_404(client, monkeypatch, path):
+    generate(12)
+    monkeypatch.setattr(sitemaps, "URLS_PER_FILE", 5)
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_sitemap_page_costs_one_query_for_its_articles(client, monkeypatch):
+    generate(25)
+    monkeypatch.setattr(sitemaps, "URLS_PER_FILE", 10)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/sitemap-articles.xml?p=2")
+    assert response.status_code == 200
+    article_queries = [q["sql"] for q in queries.captured_queries if "articles_article" in q["sql"]]
+    assert len(article_queries) == 2  # the highest id (how many pages), then the page
+    assert not any(re.search(r"\bOFFSET\s+[1-9]", sql) for sql in article_queries)
