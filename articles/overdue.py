@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import DateTimeField, ExpressionWrapper
 from django.utils import timezone
 
 from . import expiry
-from .models import Article
+from .models import Article, ArticleQuerySet
 
 # Only dates and names are needed here, not the text of every live article.
 HEAVY_FIELDS = (
@@ -27,11 +28,18 @@ def review_due_at(article: Article) -> datetime | None:
     return expiry.review_due_at(article.live_revision)
 
 
+def overdue(*, now: datetime | None = None) -> ArticleQuerySet:
+    """Published articles whose live revision's approval is past its interval, decided by
+    the database (articles.expiry.review_due_expression), oldest due first."""
+    now = now or timezone.now()
+    return (
+        Article.objects.published()
+        .defer(*HEAVY_FIELDS)
+        .alias(review_due=ExpressionWrapper(expiry.review_due_expression(), DateTimeField()))
+        .filter(review_due__lte=now)
+    )
+
+
 def overdue_articles(*, now: datetime | None = None) -> list[Article]:
     """Published articles whose live revision's latest approval is older than its interval."""
-    now = now or timezone.now()
-    return [
-        article
-        for article in Article.objects.published().defer(*HEAVY_FIELDS)
-        if (due := review_due_at(article)) is not None and due <= now
-    ]
+    return list(overdue(now=now))

@@ -12,14 +12,18 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.contrib import admin as django_admin
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles import sitemaps, views
+from articles.admin import ESTIMATE_COUNT_ABOVE, EstimatedCountPaginator, estimated_count
 from articles.models import Article
+from tests.builders import make_superuser
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -213,3 +217,114 @@ def test_a_sitemap_page_costs_one_query_for_its_articles(client, monkeypatch):
     article_queries = [q["sql"] for q in queries.captured_queries if "articles_article" in q["sql"]]
     assert len(article_queries) == 2  # the highest id (how many pages), then the page
     assert not any(re.search(r"\bOFFSET\s+[1-9]", sql) for sql in article_queries)
+
+
+# --- The admin changelist -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["", "?category__id__exact={category}", "?q=the", "?workflow=live"]
+)
+def test_changelist_queries_do_not_grow_with_rows(client, monkeypatch, query):
+    generate(30)
+    busiest = Article.objects.values("category").annotate(n=Count("pk")).order_by("-n").first()
+    query = query.format(category=busiest["category"])
+    client.force_login(make_superuser())
+    model_admin = django_admin.site._registry[Article]
+    monkeypatch.setattr(model_admin, "list_per_page", 3)
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(reverse("admin:articles_article_changelist") + query)
+    shown = len(response.context["cl"].result_list)
+    monkeypatch.setattr(model_admin, "list_per_page", 100)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("admin:articles_article_changelist") + query)
+    assert len(response.context["cl"].result_list) > shown
+    assert len(many.captured_queries) == len(few.captured_queries), [
+        q["sql"] for q in many.captured_queries
+    ]
+
+
+@pytest.mark.django_db
+def test_changelist_shows_no_whole_table_count(client):
+    generate(3)
+    client.force_login(make_superuser())
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("admin:articles_article_changelist") + "?q=the")
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "WHERE" in counts[0]  # the filtered count only
+
+
+@pytest.mark.django_db
+def test_changelist_count_is_exact_when_filtered_small_or_not_postgresql():
+    generate(5)
+    everything = Article.objects.all()
+    assert EstimatedCountPaginator(everything.order_by("pk"), 100).count == 5
+    assert estimated_count(everything.filter(pk__gt=2)) is None
+    assert estimated_count(everything) is None  # SQLite, or a table below the threshold
+
+
+@pytest.mark.django_db
+def test_changelist_count_is_postgresqls_estimate_for_a_large_table(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_class.reltuples is PostgreSQL's")
+    generate(5)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_article")
+    from articles import admin as article_admin
+
+    monkeypatch.setattr(article_admin, "ESTIMATE_COUNT_ABOVE", 1)
+    everything = Article.objects.order_by("pk")
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(everything, 100).count
+    assert count == 5  # ANALYZE just saw every row
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert any("reltuples" in q["sql"] for q in queries.captured_queries)
+    # Filtered: counted exactly, whatever the table's size.
+    two = list(everything.values_list("pk", flat=True)[:2])
+    assert EstimatedCountPaginator(everything.filter(pk__in=two), 100).count == 2
+    assert ESTIMATE_COUNT_ABOVE == 10_000
+
+
+# --- "Review overdue": the expiry rule asked of the database ----------------------------------
+
+
+@pytest.mark.django_db
+def test_the_database_dates_reviews_as_the_expiry_rule_does(client):
+    from datetime import timedelta
+
+    from django.db.models import DateTimeField, ExpressionWrapper
+    from django.utils import timezone
+
+    from articles import expiry
+    from articles.models import Category
+    from articles.overdue import overdue
+
+    generate(40)
+    # Categories that shorten the interval, clear it, or (written around clean()) lengthen
+    # it: the frozen 365 days must still win then.
+    intervals = [30, None, 400, 90, 0]
+    for category, days in zip(Category.objects.order_by("pk"), intervals, strict=False):
+        Category.objects.filter(pk=category.pk).update(review_interval_days=days)
+    rows = (
+        Article.objects.published()
+        .annotate(due=ExpressionWrapper(expiry.review_due_expression(), DateTimeField()))
+        .select_related("live_revision__category", "live_revision__approval")
+    )
+    dues = {}
+    for article in rows:
+        expected = expiry.review_due_at(article.live_revision)
+        assert abs(article.due - expected) < timedelta(seconds=1), article.pk
+        dues[article.pk] = expected
+    now = timezone.now()
+    moments = (now - timedelta(days=3000), now - timedelta(days=400), now, now + timedelta(40))
+    for when in moments:
+        expected = {pk for pk, due in dues.items() if due <= when}
+        assert {a.pk for a in overdue(now=when)} == expected
+    # The changelist's filter asks the same, in one query whatever the number overdue.
+    client.force_login(make_superuser())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:articles_article_changelist") + "?workflow=overdue")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == len({pk for pk, d in dues.items() if d <= now})
+    assert len(queries.captured_queries) < 12
