@@ -10,10 +10,14 @@ from .feeds import AtomFeed, RssFeed
 app_name = "articles"
 
 urlpatterns = [
-    path("", public_page(views.home), name="home"),
+    path("", public_page(views.home, paginated=True), name="home"),
     path("articles/<slug:slug>/", public_page(views.article_detail), name="detail"),
     path("categories/", public_page(views.category_index), name="category_index"),
-    path("categories/<slug:slug>/", public_page(views.category_detail), name="category"),
+    path(
+        "categories/<slug:slug>/",
+        public_page(views.category_detail, paginated=True),
+        name="category",
+    ),
     path("search/", public_page(views.search, store=False), name="search"),
     path("feed/", public_page(RssFeed()), name="feed_rss"),
     path("feed/atom/", public_page(AtomFeed()), name="feed_atom"),

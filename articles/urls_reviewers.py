@@ -14,5 +14,7 @@ app_name = "reviewers"
 
 urlpatterns = [
     path("", public_page(views_reviewers.reviewer_index), name="index"),
-    path("<slug:slug>/", public_page(views_reviewers.reviewer_detail), name="detail"),
+    path(
+        "<slug:slug>/", public_page(views_reviewers.reviewer_detail, paginated=True), name="detail"
+    ),
 ]

@@ -120,6 +120,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "clinic-pages",
+            # A Redis that stops answering costs a reader a fraction of a second (then the
+            # page is rendered), not the client library's default of seconds.
+            "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
         },
     }
 else:
@@ -141,6 +144,9 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", default=24 * 3600)
 PUBLIC_CDN_MAX_AGE = env_int("PUBLIC_CDN_MAX_AGE", default=0)
 # Names the release in cache keys; empty: a fingerprint of code, templates and settings.
 PAGE_CACHE_RELEASE = env_str("PAGE_CACHE_RELEASE", default="")
+# Label responses X-Page-Cache: hit, miss or bypass. For tests and benchmarks only: on a
+# public site it tells anyone whether somebody read a page since the last change.
+PAGE_CACHE_HEADER = env_bool("PAGE_CACHE_HEADER", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,6 +178,9 @@ if AWS_STORAGE_BUCKET_NAME:
             "region_name": env_str("AWS_S3_REGION_NAME", default="") or None,
             "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
             "file_overwrite": False,
+            # Public media, unsigned links: a signed link expires (an hour by default)
+            # while a cached page that shows it lives on.
+            "querystring_auth": False,
         },
     }
 else:

@@ -31,3 +31,4 @@ STATIC_ROOT = None
 # The test client's login() authenticates without a request, which django-axes refuses;
 # the lock-out tests switch it on for themselves.
 AXES_ENABLED = False
+PAGE_CACHE_HEADER = True  # the page cache's tests read X-Page-Cache

@@ -14,15 +14,23 @@ physicians, anyone logged in) is never served from the cache nor stored in it, a
 public page says `Cache-Control: private`.
 
 Every public page carries an ETag (of its bytes) and Last-Modified (the public version's
-time: nothing readers see changed after it), and a conditional GET is answered 304.
+time), and a conditional GET is answered 304 by its ETag only: two changes within one
+second share a Last-Modified, so a date alone cannot prove a copy current.
+
+What is stored is bounded by what the site publishes: a page is stored only for its one
+canonical URL (no query string, or `page=N` written plainly on a list marked `paginated`),
+whatever Host spelling the request used (no public page depends on it: absolute links come
+from SITE_URL). Any other spelling is answered by the view and not stored. A cache that
+fails (Redis away) is a miss, never an error page.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import caches
@@ -34,14 +42,15 @@ from django.utils.http import http_date
 from clinic_site.middleware import database_unavailable_response, is_database_unavailable
 
 from . import version
-from .decorators import MARK
+from .decorators import MARK, PAGINATED, UNCACHED
 from .release import release
 
+logger = logging.getLogger(__name__)
+
 CACHE_ALIAS = "pages"
-# Query strings a stored page may have: none, or a page number. Anything else is still
-# answered, from the view, but never stored, so made-up parameters cannot fill the cache.
-_STORABLE_PARAMETERS = {"page"}
-_MAX_PAGE_DIGITS = 6
+# A page number as the site writes it: no sign, no leading zero, ASCII digits, six at most.
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}", re.ASCII)
+_HEADER = "X-Page-Cache"
 
 
 @dataclass(frozen=True)
@@ -69,34 +78,68 @@ def _is_anonymous_read(request: HttpRequest) -> bool:
     )
 
 
-def _storable_query(request: HttpRequest) -> bool:
-    if not request.GET:
+def _canonical_query(request: HttpRequest, mark: str) -> bool:
+    query = request.META.get("QUERY_STRING", "")
+    if not query:
         return True
-    if set(request.GET) - _STORABLE_PARAMETERS:
+    if not mark.startswith(PAGINATED):
         return False
-    values = request.GET.getlist("page")
-    return len(values) == 1 and values[0].isdigit() and len(values[0]) <= _MAX_PAGE_DIGITS
+    name, _, number = query.partition("=")
+    return name == mark.removeprefix(PAGINATED) and _PAGE_NUMBER.fullmatch(number) is not None
 
 
 def page_key(request: HttpRequest, state: version.PublicState) -> str:
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    """Release, public version, scheme (HSTS differs) and the canonical path and query."""
+    url = f"{request.scheme}:{request.path}?{request.META.get('QUERY_STRING', '')}"
     digest = hashlib.sha256(url.encode()).hexdigest()[:32]
     return f"page:{release()}:{state.token}:{digest}"
 
 
-def _public_headers(response: HttpResponse, state: version.PublicState) -> None:
+def _label(response: HttpResponse, answer: str) -> None:
+    """Say hit, miss or bypass only where asked (tests, benchmarks): elsewhere it would tell
+    anyone whether somebody read a page since the last change."""
+    if settings.PAGE_CACHE_HEADER:
+        response[_HEADER] = answer
+
+
+def _public_headers(response: HttpResponse, state: version.PublicState | None) -> None:
     max_age = settings.PUBLIC_CDN_MAX_AGE
-    if max_age > 0:
+    if max_age > 0 and state is not None:
         # A shared cache (a CDN) may serve it for max_age seconds without asking again.
         patch_cache_control(response, public=True, max_age=0, s_maxage=max_age)
     else:
         # Stored anywhere, but revalidated on every use: a 304 costs this site one query.
         patch_cache_control(response, public=True, no_cache=True)
-    response["Last-Modified"] = http_date(state.changed_at.timestamp())
+    if state is not None:
+        response["Last-Modified"] = http_date(state.changed_at.timestamp())
+
+
+def _private(response: HttpResponse) -> None:
+    """A marked page that turned out to depend on the reader (or to be an error): no shared
+    cache may keep it."""
+    if not response.has_header("Cache-Control"):
+        patch_cache_control(response, private=True, no_cache=True)
+
+
+def _reusable(response: HttpResponse) -> bool:
+    """Whether a marked view's 200 is the same for every reader after all: a cookie, a
+    Vary header or the view's own Cache-Control say it is not."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not response.has_header("Set-Cookie")
+        and not response.has_header("Vary")
+        and not response.has_header("Cache-Control")
+    )
 
 
 def _etag(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:40] + '"'
+
+
+def _conditional(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResponse:
+    return get_conditional_response(request, etag=etag, response=response) or response
 
 
 class PublicPageCacheMiddleware:
@@ -109,12 +152,12 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         if not _is_anonymous_read(request):
             response = self.get_response(request)
-            if response.status_code == 200:
-                patch_cache_control(response, private=True, no_cache=True)
-                response["X-Page-Cache"] = "bypass"
+            _private(response)
+            _label(response, "bypass")
             return response
-        if mark != "public":
-            return self._uncached(request)
+        request.get_host()  # refuse a Host not allowed (400) before anything is served
+        if mark == UNCACHED:
+            return self._from_view(request, state=None, key="")
 
         try:
             state = version.current()
@@ -124,70 +167,60 @@ class PublicPageCacheMiddleware:
             if is_database_unavailable(error):
                 return database_unavailable_response(request, error)
             raise
-        key = page_key(request, state) if _storable_query(request) else ""
-        cache = caches[CACHE_ALIAS]
+        key = page_key(request, state) if _canonical_query(request, mark) else ""
         if key:
-            stored = cache.get(key)
-            if isinstance(stored, StoredPage):
-                return self._from_cache(request, stored, state)
+            stored = self._read(key)
+            if stored is not None:
+                return self._from_cache(request, stored)
+        return self._from_view(request, state=state, key=key)
 
+    def _from_view(
+        self, request: HttpRequest, *, state: version.PublicState | None, key: str
+    ) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code != 200 or response.streaming:
+        if not _reusable(response):
+            _private(response)
+            if response.status_code == 200:
+                _label(response, "uncached")
             return response
         _public_headers(response, state)
         etag = _etag(response.content)
         response["ETag"] = etag
-        if key and self._may_store(response) and request.method == "GET":
-            cache.set(
-                key,
-                StoredPage(
-                    status=response.status_code,
-                    headers=tuple(response.headers.items()),
-                    content=response.content,
-                    etag=etag,
-                ),
-                settings.PAGE_CACHE_SECONDS,
-            )
-            response["X-Page-Cache"] = "miss"
+        if key and request.method == "GET":
+            self._write(key, response, etag)
+            _label(response, "miss")
         else:
-            response["X-Page-Cache"] = "uncached"
-        return self._conditional(request, response, etag, state.changed_at)
-
-    def _uncached(self, request: HttpRequest) -> HttpResponse:
-        """A public page never stored (search): public validators, from the view each time."""
-        response = self.get_response(request)
-        if response.status_code != 200 or response.streaming:
-            return response
-        patch_cache_control(response, public=True, no_cache=True)
-        etag = _etag(response.content)
-        response["ETag"] = etag
-        response["X-Page-Cache"] = "uncached"
-        return self._conditional(request, response, etag, None)
+            _label(response, "uncached")
+        return _conditional(request, response, etag)
 
     @staticmethod
-    def _may_store(response: HttpResponse) -> bool:
-        # A cookie or a Vary header means the page depends on the reader after all.
-        return not response.cookies and not response.has_header("Vary")
+    def _read(key: str) -> StoredPage | None:
+        try:
+            stored = caches[CACHE_ALIAS].get(key)
+        except Exception:  # the cache is an accelerator: without it, render
+            logger.warning("Page cache unavailable; rendering instead", exc_info=True)
+            return None
+        return stored if isinstance(stored, StoredPage) else None
 
-    def _from_cache(
-        self, request: HttpRequest, stored: StoredPage, state: version.PublicState
-    ) -> HttpResponse:
+    @staticmethod
+    def _write(key: str, response: HttpResponse, etag: str) -> None:
+        page = StoredPage(
+            status=response.status_code,
+            headers=tuple(response.headers.items()),
+            content=response.content,
+            etag=etag,
+        )
+        try:
+            caches[CACHE_ALIAS].set(key, page, settings.PAGE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Page cache unavailable; page not stored", exc_info=True)
+
+    @staticmethod
+    def _from_cache(request: HttpRequest, stored: StoredPage) -> HttpResponse:
         response = HttpResponse(
             b"" if request.method == "HEAD" else stored.content, status=stored.status
         )
         for name, value in stored.headers:
             response[name] = value
-        response["X-Page-Cache"] = "hit"
-        return self._conditional(request, response, stored.etag, state.changed_at)
-
-    @staticmethod
-    def _conditional(
-        request: HttpRequest, response: HttpResponse, etag: str, changed_at: datetime | None
-    ) -> HttpResponse:
-        conditional = get_conditional_response(
-            request,
-            etag=etag,
-            last_modified=int(changed_at.timestamp()) if changed_at else None,
-            response=response,
-        )
-        return conditional or response
+        _label(response, "hit")
+        return _conditional(request, response, stored.etag)

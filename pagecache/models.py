@@ -19,6 +19,9 @@ class PublicVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     token = models.CharField(max_length=64)
     changed_at = models.DateTimeField()
+    # On PostgreSQL, the transaction and statement of the last change, so that one statement
+    # replaces the token once however many rows it writes.
+    changed_by_statement = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_public_version")]

@@ -13,6 +13,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+import django
 from django.apps import apps
 from django.conf import settings
 
@@ -33,6 +34,15 @@ PAGE_SETTINGS = (
     "CONTENT_SECURITY_POLICY",
     "PERMISSIONS_POLICY",
     "PUBLIC_CDN_MAX_AGE",
+    # Headers the security middleware adds to a stored page, and where media links point.
+    "STORAGES",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "X_FRAME_OPTIONS",
 )
 
 
@@ -59,7 +69,7 @@ def release() -> str:
     configured = getattr(settings, "PAGE_CACHE_RELEASE", "")
     if configured:
         return configured
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"django {django.__version__}\n".encode())
     for name in PAGE_SETTINGS:
         digest.update(f"{name}={getattr(settings, name, None)!r}\n".encode())
     base = Path(settings.BASE_DIR).resolve()

@@ -40,13 +40,19 @@ class Watch:
     table: str
     # Updates of these columns count; None: every update does.
     columns: tuple[str, ...] | None = None
-    inserts: bool = True
+    # Inserts count: all (True), none (False), or those whose NEW row meets this condition.
+    inserts: bool | str = True
     # And only updates of rows meeting this condition (SQL both databases read).
     only_when: str = ""
 
 
 WATCHED = (
-    Watch("articles_article", columns=("slug", "live_revision_id", "first_published_at")),
+    # A new article is a draft, unless written live (a restore, a bulk load).
+    Watch(
+        "articles_article",
+        columns=("slug", "live_revision_id", "first_published_at"),
+        inserts="NEW.live_revision_id IS NOT NULL",
+    ),
     # Only revisions going live or leaving it: submitting, approving or scheduling one does
     # not change what readers see; publishing it does, and updates a row watched here.
     Watch(
@@ -76,10 +82,14 @@ def _condition(watch: Watch, *, distinct: str) -> str:
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION pagecache_bump() RETURNS trigger AS $$
 BEGIN
+    -- Once per statement: a bulk write of many rows replaces the token once.
     UPDATE {VERSION_TABLE}
        SET token = md5(random()::text || clock_timestamp()::text || txid_current()::text),
-           changed_at = clock_timestamp()
-     WHERE id = 1;
+           changed_at = clock_timestamp(),
+           changed_by_statement = txid_current()::text || '@' || statement_timestamp()::text
+     WHERE id = 1
+       AND changed_by_statement IS DISTINCT FROM
+           txid_current()::text || '@' || statement_timestamp()::text;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -106,7 +116,12 @@ def _pg_statements(watch: Watch) -> list[str]:
         f"CREATE TRIGGER {delete} AFTER DELETE ON {watch.table} FOR EACH STATEMENT "
         "EXECUTE FUNCTION pagecache_bump();",
     ]
-    if insert:
+    if insert and isinstance(watch.inserts, str):
+        statements.append(
+            f"CREATE TRIGGER {insert[0]} AFTER INSERT ON {watch.table} FOR EACH ROW "
+            f"WHEN ({watch.inserts}) EXECUTE FUNCTION pagecache_bump();"
+        )
+    elif insert:
         statements.append(
             f"CREATE TRIGGER {insert[0]} AFTER INSERT ON {watch.table} FOR EACH STATEMENT "
             "EXECUTE FUNCTION pagecache_bump();"
@@ -133,9 +148,10 @@ def _sqlite_statements(watch: Watch) -> list[str]:
         f"BEGIN {_SQLITE_BUMP} END;",
     ]
     if insert:
+        insert_when = f" WHEN {watch.inserts}" if isinstance(watch.inserts, str) else ""
         statements.append(
-            f"CREATE TRIGGER {insert[0]} AFTER INSERT ON {watch.table} FOR EACH ROW "
-            f"BEGIN {_SQLITE_BUMP} END;"
+            f"CREATE TRIGGER {insert[0]} AFTER INSERT ON {watch.table} FOR EACH ROW"
+            f"{insert_when} BEGIN {_SQLITE_BUMP} END;"
         )
     return statements
 

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -44,25 +44,40 @@ def _aware(value: datetime | str) -> datetime:
     return value.astimezone(UTC)
 
 
+# The database's clock, as the triggers use it: an app server's may differ.
+_NOW = {"postgresql": "clock_timestamp()", "sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now')"}
+
+
+def _write_new_token(*, insert: bool) -> None:
+    now = _NOW[connection.vendor]
+    with connection.cursor() as cursor:
+        if insert:  # only where the row is missing; a concurrent insert wins
+            cursor.execute(
+                f"INSERT INTO {VERSION_TABLE} (id, token, changed_at, changed_by_statement) "  # noqa: S608
+                f"SELECT 1, %s, {now}, '' WHERE NOT EXISTS (SELECT 1 FROM {VERSION_TABLE})",
+                [secrets.token_hex(16)],
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {VERSION_TABLE} SET token = %s, changed_at = {now} WHERE id = 1",  # noqa: S608
+                [secrets.token_hex(16)],
+            )
+
+
 def _recreate() -> PublicState:
     """The row is gone (a test database flush, a hand-emptied table): start a new version.
 
     A fresh random token, so nothing cached before can match it.
     """
-    from .models import PublicVersion
-
-    row, _ = PublicVersion.objects.get_or_create(
-        id=1, defaults={"token": secrets.token_hex(16), "changed_at": timezone.now()}
-    )
-    return PublicState(token=row.token, changed_at=_aware(row.changed_at))
+    with transaction.atomic():
+        _write_new_token(insert=True)
+    return current()
 
 
 def retire_all_pages() -> PublicState:
     """Replace the token by hand (`manage.py clear_page_cache`): for a change the triggers
     cannot see, such as a template edited in place on a running server."""
-    from .models import PublicVersion
-
-    PublicVersion.objects.update_or_create(
-        id=1, defaults={"token": secrets.token_hex(16), "changed_at": timezone.now()}
-    )
+    with transaction.atomic():
+        _write_new_token(insert=False)
+        _write_new_token(insert=True)
     return current()

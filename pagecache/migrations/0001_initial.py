@@ -9,7 +9,11 @@ from pagecache.triggers import Watch, install, uninstall
 
 # The watched tables as of this migration (see pagecache.triggers.WATCHED).
 WATCHES = (
-    Watch("articles_article", columns=("slug", "live_revision_id", "first_published_at")),
+    Watch(
+        "articles_article",
+        columns=("slug", "live_revision_id", "first_published_at"),
+        inserts="NEW.live_revision_id IS NOT NULL",
+    ),
     Watch(
         "articles_revision",
         columns=("status", "approval_id", "published_at"),
@@ -53,6 +57,10 @@ class Migration(migrations.Migration):
                 ),
                 ("token", models.CharField(max_length=64)),
                 ("changed_at", models.DateTimeField()),
+                (
+                    "changed_by_statement",
+                    models.CharField(blank=True, editable=False, max_length=100),
+                ),
             ],
             options={
                 "constraints": [
