@@ -528,6 +528,8 @@ def site_env(database_url: str, redis_url: str, secret_key: str) -> dict[str, st
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
+        # Label answers hit, miss or bypass, for the report (off in production).
+        "PAGE_CACHE_HEADER": "1",
     }
 
 
