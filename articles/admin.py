@@ -41,7 +41,16 @@ from .forms import (
     SubmitForm,
     UnpublishForm,
 )
-from .models import Article, AuditEvent, Category, Decision, Review, Revision, RevisionStatus
+from .models import (
+    LIVE_REVISION_TEXT,
+    Article,
+    AuditEvent,
+    Category,
+    Decision,
+    Review,
+    Revision,
+    RevisionStatus,
+)
 from .overdue import overdue, review_due_at
 
 
@@ -125,17 +134,9 @@ CHANGELIST_DEFERRED = (
     "body",
     "summary",
     "unknown_citation_keys",
-    "live_revision__body",
     "live_revision__summary",
-    "live_revision__rendered_html",
-    "live_revision__references_html",
-    "live_revision__references_csl",
-    "live_revision__toc",
     "live_revision__images",
-    "live_revision__search_vector",
-    "live_revision__approval__comment",
-    "live_revision__approval__attestation",
-    "live_revision__approval__conflict_of_interest",
+    *LIVE_REVISION_TEXT,
 )
 
 

@@ -101,6 +101,39 @@ class ArticleQuerySet(models.QuerySet):
             .order_by("-live_revision__published_at", "-pk")
         )
 
+    def for_lists(self, *, keep: tuple[str, ...] = ()) -> ArticleQuerySet:
+        """Published articles as every list shows them (home, categories, reviewers,
+        related articles, feeds, the sitemap, search, the overdue list): without the
+        working copy or the text of each live revision, but for the columns in `keep`."""
+        return self.published().defer(*(name for name in LIST_DEFERRED if name not in keep))
+
+
+# The live revision's text and its approval's prose: what no list of articles, public or
+# staff, loads for every row. One list, so a new heavy column is deferred everywhere.
+LIVE_REVISION_TEXT = (
+    "live_revision__body",
+    "live_revision__rendered_html",
+    "live_revision__references_html",
+    "live_revision__references_csl",
+    "live_revision__toc",
+    "live_revision__search_vector",
+    "live_revision__approval__comment",
+    "live_revision__approval__attestation",
+    "live_revision__approval__conflict_of_interest",
+)
+# What a public list never loads besides: the working copy, which readers never see.
+LIST_DEFERRED = (
+    "title",
+    "summary",
+    "body",
+    "hero_image",
+    "hero_image_alt",
+    "unknown_citation_keys",
+    "working_hash",
+    *LIVE_REVISION_TEXT,
+    "live_revision__approval__reviewer__bio",
+)
+
 
 class Article(models.Model):
     """An article's identity and working copy. The public never sees the working copy."""

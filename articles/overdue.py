@@ -10,18 +10,6 @@ from django.utils import timezone
 from . import expiry
 from .models import Article, ArticleQuerySet
 
-# Only dates and names are needed here, not the text of every live article.
-HEAVY_FIELDS = (
-    "body",
-    "summary",
-    "live_revision__body",
-    "live_revision__rendered_html",
-    "live_revision__references_html",
-    "live_revision__references_csl",
-    "live_revision__toc",
-    "live_revision__search_vector",
-)
-
 
 def review_due_at(article: Article) -> datetime | None:
     """When the live revision's approval expires (the rule is in articles.expiry)."""
@@ -33,8 +21,7 @@ def overdue(*, now: datetime | None = None) -> ArticleQuerySet:
     the database (articles.expiry.review_due_expression), oldest due first."""
     now = now or timezone.now()
     return (
-        Article.objects.published()
-        .defer(*HEAVY_FIELDS)
+        Article.objects.for_lists()
         .alias(review_due=ExpressionWrapper(expiry.review_due_expression(), DateTimeField()))
         .filter(review_due__lte=now)
     )

@@ -35,19 +35,6 @@ _LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()\s]*(?:\s+\"[^\"]*\")?\)")
 _MARKUP = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?)|[*_`~]{1,3}|<[^>]*>", re.M)
 _SPACE = re.compile(r"\s+")
 
-# Columns of the live revision a results page never shows.
-_NOT_SHOWN = (
-    "title",
-    "summary",
-    "body",
-    "hero_image",
-    "hero_image_alt",
-    "live_revision__rendered_html",
-    "live_revision__references_html",
-    "live_revision__references_csl",
-    "live_revision__toc",
-)
-
 
 def clean_query(raw: str | None) -> str:
     """What we search for: no control characters (NUL breaks PostgreSQL), single spaces,
@@ -68,10 +55,10 @@ def uses_full_text() -> bool:
 def search_articles(query: str) -> QuerySet[Article]:
     """Published articles matching `query`, best first; each has `rank` and `headline`
     (the raw snippet: pass it to `highlight`). `query` must come from `clean_query`."""
-    base = Article.objects.published()
     if uses_full_text():
-        return _full_text(base, query)
-    return _fallback(base, query)
+        return _full_text(Article.objects.for_lists(), query)
+    # Without full-text search the snippet is cut from the body in Python.
+    return _fallback(Article.objects.for_lists(keep=("live_revision__body",)), query)
 
 
 def _full_text(base: QuerySet[Article], query: str) -> QuerySet[Article]:
@@ -79,8 +66,7 @@ def _full_text(base: QuerySet[Article], query: str) -> QuerySet[Article]:
 
     search_query = SearchQuery(query, search_type="websearch", config="english")
     return (
-        base.defer("live_revision__search_vector", "live_revision__body", *_NOT_SHOWN)
-        .filter(live_revision__search_vector=search_query)
+        base.filter(live_revision__search_vector=search_query)
         .annotate(
             rank=SearchRank(F("live_revision__search_vector"), search_query),
             headline=SearchHeadline(
@@ -120,8 +106,7 @@ def _fallback(base: QuerySet[Article], query: str) -> QuerySet[Article]:
             + Case(When(in_body, then=Value(1)), default=Value(0), output_field=IntegerField())
         )
     return (
-        base.defer("live_revision__search_vector", *_NOT_SHOWN)
-        .filter(condition)
+        base.filter(condition)
         .annotate(rank=rank)
         .order_by("-rank", "-live_revision__published_at", "-pk")
     )

@@ -28,30 +28,10 @@ PER_PAGE = 10
 RELATED_COUNT = 3
 TOC_MIN_HEADINGS = 3
 
-# What a list of articles never shows: the working copy and the heavy revision columns.
-LIST_DEFERRED = (
-    "title",
-    "summary",
-    "body",
-    "hero_image_alt",
-    "unknown_citation_keys",
-    "working_hash",
-    "live_revision__body",
-    "live_revision__rendered_html",
-    "live_revision__references_html",
-    "live_revision__references_csl",
-    "live_revision__toc",
-    "live_revision__search_vector",
-    "live_revision__approval__comment",
-    "live_revision__approval__attestation",
-    "live_revision__approval__conflict_of_interest",
-    "live_revision__approval__reviewer__bio",
-)
-
 
 def published_list() -> QuerySet[Article]:
     """Published articles for lists (home, category, reviewer, related, feeds, sitemap)."""
-    return Article.objects.published().defer(*LIST_DEFERRED)
+    return Article.objects.for_lists()
 
 
 # The deepest page of a public list. A page is found by skipping the articles before it
