@@ -108,7 +108,11 @@ def test_generated_articles_are_what_the_workflow_leaves(client):
 def test_generated_revisions_stay_frozen_in_the_database():
     generate(3)
     revision = Revision.objects.first()
-    with pytest.raises(Exception, match="immutable"), connection.cursor() as cursor:
+    # Refused by the frozen-content trigger, or before it by the app role's privileges.
+    with (
+        pytest.raises(Exception, match="immutable|permission denied"),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             "UPDATE articles_revision SET title = 'changed' WHERE id = %s", [revision.pk]
         )
