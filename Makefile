@@ -54,7 +54,7 @@ check-deploy: $(STAMP)
 validate-html: $(STAMP)
 	$(VENV)/bin/pytest tests/site/test_html_validity.py -rs
 
-# Every benchmark of issue 13 side by side (bench/harness.py, about 15 minutes): public
+# Every benchmark of issue 13 side by side (bench/harness.py, about 10 minutes): public
 # pages against a bare Django view under gunicorn and wrk, worker memory, rendering and
 # import, 100,000 articles on PostgreSQL. Writes bench/results/latest.md; says what it
 # skips without wrk, PostgreSQL or Redis on 127.0.0.1.
