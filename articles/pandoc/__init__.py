@@ -1,19 +1,28 @@
 """Running pandoc: one parse of Markdown and citations, bounded in size and time.
 
 pandoc (from PyPI's pypandoc-binary, pinned) reads the body as Pandoc Markdown, a Lua
-filter removes every attribute the writer typed, and `--citeproc` formats the citations
-and the reference list with the project's CSL files and the cited references as CSL-JSON.
-It runs with `--sandbox` (no file or network access beyond what is passed), on an input
-limit and a timeout; any failure is a `PandocError` with a message for the writer.
+filter removes every attribute the writer typed, and pandoc's citeproc formats the
+citations and the reference list with the project's CSL files and the cited references
+as CSL-JSON. It runs with `--sandbox` (no file or network access beyond what is passed),
+on an input limit and a timeout; any failure is a `PandocError` with a message for the
+writer.
+
+citeproc runs from `citations.lua` rather than `--citeproc`, which lets a render reuse
+the previous one's formatted citations when the citations and references are the same
+(the live preview while the writer types elsewhere): see that file for why the output is
+the same either way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -38,6 +47,8 @@ STYLES = {
     "ama": "american-medical-association.csl",
 }
 _FILTER = Path(__file__).with_name("writer_attributes.lua")
+# writer_attributes.lua, then citeproc, reusing the last result where it can.
+_CITATIONS_FILTER = Path(__file__).with_name("citations.lua")
 # Pandoc Markdown as Pandoc, Quarto and Zotero users write it.
 INPUT_FORMAT = "markdown"
 _UNKNOWN_KEY = re.compile(r"\[WARNING\] Citeproc: citation (\S+) not found")
@@ -116,11 +127,12 @@ def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
         f"--from={INPUT_FORMAT}",
         "--to=html5",
         "--wrap=none",
-        f"--lua-filter={_FILTER}",
     ]
-    if bibliography is not None:
+    if bibliography is None:
+        arguments.append(f"--lua-filter={_FILTER}")
+    else:
         arguments += [
-            "--citeproc",
+            f"--lua-filter={_CITATIONS_FILTER}",
             f"--csl={style_path(style)}",
             f"--bibliography={bibliography}",
             "--metadata=link-citations=true",
@@ -131,17 +143,120 @@ def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
     return arguments
 
 
+@dataclass(frozen=True)
+class _KeptCiteproc:
+    """citeproc's result for one document's citations (written by citations.lua)."""
+
+    key: bytes  # the metadata and the citations it was made for
+    data: bytes  # the formatted citations and the reference list
+    log: str  # citeproc's warnings, repeated when the result is reused
+
+
+# The last results, one per style and references file: a preview re-rendered as the writer
+# types reuses its own. About 100-200 KB each for a long article.
+_KEPT: OrderedDict[tuple[str, bytes], _KeptCiteproc] = OrderedDict()
+_KEPT_MAX = 16
+_KEPT_LOCK = threading.Lock()
+# Styles whose results are never kept (superscript numbers: citeproc moves punctuation
+# beside every citation), so citations.lua does not spend time offering them. Known from
+# the style file, or learnt from citations.lua.
+_MOVES_PUNCTUATION: set[str] = set()
+_CITATION_LAYOUT = re.compile(r"<citation\b.*?<layout\b([^>]*)>", re.DOTALL)
+_LOG_MARK = "[clinic citations.lua] "
+
+
+@cache
+def _superscript_citations(style: str) -> bool:
+    with open(style_path(style), encoding="utf-8") as handle:
+        layout = _CITATION_LAYOUT.search(handle.read())
+    return layout is not None and 'vertical-align="sup"' in layout.group(1)
+
+
+class _Reuse:
+    """Hands citations.lua the kept result for a style and references file, and keeps the
+    one it writes."""
+
+    def __init__(self, style: str, library: bytes):
+        self.style = style
+        self.slot = (style, hashlib.sha256(library).digest())
+        with _KEPT_LOCK:
+            self.kept = _KEPT.get(self.slot)
+            if self.kept is not None:
+                _KEPT.move_to_end(self.slot)
+
+    def offer(self, folder: str) -> None:
+        if self.kept is not None:
+            _write(os.path.join(folder, "citations-cache.key"), self.kept.key)
+            _write(os.path.join(folder, "citations-cache.json"), self.kept.data)
+
+    def collect(self, folder: str) -> tuple[bytes, bytes] | None:
+        """The new result, if citations.lua wrote one (before the folder goes)."""
+        key = _read(os.path.join(folder, "citations-new.key"))
+        data = _read(os.path.join(folder, "citations-new.json"))
+        if key is None or data is None:
+            if _read(os.path.join(folder, "citations-new.none")) == b"moves":
+                _MOVES_PUNCTUATION.add(self.style)
+            return None
+        return key, data
+
+    def keep(self, made: tuple[bytes, bytes], log: str) -> None:
+        with _KEPT_LOCK:
+            _KEPT[self.slot] = _KeptCiteproc(made[0], made[1], log)
+            _KEPT.move_to_end(self.slot)
+            while len(_KEPT) > _KEPT_MAX:
+                _KEPT.popitem(last=False)
+
+
+def _split_log(stderr: str, reused: str) -> tuple[str, str]:
+    """pandoc's warnings without citations.lua's marks (a reused result's warnings put
+    back where citeproc would have printed them), and the part citeproc printed."""
+    shown: list[str] = []
+    own: list[str] = []
+    inside = False
+    for line in stderr.splitlines(keepends=True):
+        if line.startswith(_LOG_MARK):
+            mark = line[len(_LOG_MARK) :].strip()
+            inside = mark == "begin"
+            if mark == "reused":
+                shown.append(reused)
+            continue
+        shown.append(line)
+        if inside:
+            own.append(line)
+    return "".join(shown), "".join(own)
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
 def run_pandoc(
     body: str, *, references: Iterable[Mapping], style: str, citations: bool = True
 ) -> PandocOutput:
     """Body (Pandoc Markdown) → HTML with formatted citations and the reference list."""
     check_limits(body)
+    env = {"LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "")}
+    reuse = made = None
     with tempfile.TemporaryDirectory(prefix="clinic-pandoc-") as folder:
         bibliography = None
         if citations:
-            bibliography = os.path.join(folder, "references.json")
-            with open(bibliography, "w", encoding="utf-8") as handle:
-                json.dump(list(references), handle, ensure_ascii=False)
+            library = json.dumps(list(references), ensure_ascii=False).encode("utf-8")
+            # Relative (pandoc runs in the folder), so the metadata is the same each run.
+            bibliography = "references.json"
+            _write(os.path.join(folder, bibliography), library)
+            if style not in _MOVES_PUNCTUATION and not _superscript_citations(style):
+                env["CLINIC_CITATIONS_KEEP"] = "1"
+                reuse = _Reuse(style, library)
+                reuse.offer(folder)
         try:
             done = subprocess.run(  # noqa: S603 - fixed arguments, our own binary
                 pandoc_arguments(style=style, bibliography=bibliography),
@@ -150,7 +265,7 @@ def run_pandoc(
                 timeout=TIMEOUT_SECONDS,
                 check=False,
                 cwd=folder,
-                env={"LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "")},
+                env=env,
             )
         except subprocess.TimeoutExpired:
             raise PandocError(
@@ -160,10 +275,15 @@ def run_pandoc(
             ) from None
         except OSError as error:
             raise PandocError(f"The renderer could not start ({error}).") from None
-    stderr = done.stderr.decode("utf-8", "replace")
+        if reuse is not None and done.returncode == 0:
+            made = reuse.collect(folder)
+    reused_log = reuse.kept.log if reuse is not None and reuse.kept is not None else ""
+    stderr, citeproc_log = _split_log(done.stderr.decode("utf-8", "replace"), reused_log)
     if done.returncode != 0:
         reason = stderr.strip().splitlines()[-1] if stderr.strip() else "no reason given"
         raise PandocError(f"The text could not be rendered: {reason}")
+    if reuse is not None and made is not None:
+        reuse.keep(made, citeproc_log)
     warnings = tuple(line for line in stderr.splitlines() if line.strip())
     unknown = tuple(dict.fromkeys(_UNKNOWN_KEY.findall(stderr)))
     return PandocOutput(done.stdout.decode("utf-8"), unknown, warnings)

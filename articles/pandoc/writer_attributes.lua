@@ -49,25 +49,32 @@ end
 -- Marks narrative citations (`@key says`), which numeric styles print as a bare number:
 -- the renderer puts the authors' names before it. Made here, after the writer's spans
 -- were stripped, so a writer cannot forge the mark.
-function Cite(el)
+local function Cite(el)
   if el.citations[1].mode == "AuthorInText" then
     return pandoc.Span({el}, pandoc.Attr("", {"x-narrative"}))
   end
 end
 
-function Header(el)
+local function Header(el)
   local id = el.identifier
   el.attr = pandoc.Attr(id ~= "" and ("section-" .. id) or "")
   return el
 end
 
-Div = bare
-Span = bare
-Code = bare
-CodeBlock = bare
-Link = bare
-Image = bare
-Table = bare
-Figure = bare
-RawInline = clean_raw
-RawBlock = clean_raw
+-- One filter (one pass over the document). citations.lua runs it and adds to it.
+return {
+  {
+    Cite = Cite,
+    Header = Header,
+    Div = bare,
+    Span = bare,
+    Code = bare,
+    CodeBlock = bare,
+    Link = bare,
+    Image = bare,
+    Table = bare,
+    Figure = bare,
+    RawInline = clean_raw,
+    RawBlock = clean_raw,
+  },
+}
