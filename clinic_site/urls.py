@@ -16,10 +16,10 @@ urlpatterns = [
     path("admin/markdownx/", include("clinic_site.markdownx_urls")),
     path("admin/", admin.site.urls),
     path("reviewers/", include("articles.urls_reviewers")),
-    path("sitemap.xml", public_page(sitemaps.sitemap_or_index), name="sitemap"),
+    path("sitemap.xml", public_page(sitemaps.sitemap_or_index, paginated="p"), name="sitemap"),
     path(
         "sitemap-<slug:section>.xml",
-        public_page(sitemaps.sitemap_section),
+        public_page(sitemaps.sitemap_section, paginated="p"),
         name="sitemap_section",
     ),
     path("robots.txt", site_views.robots_txt, name="robots_txt"),

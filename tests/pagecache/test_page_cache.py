@@ -339,3 +339,11 @@ def test_clear_page_cache_retires_every_page(client, live):
     call_command("clear_page_cache", stdout=io.StringIO())
     assert version.current().token != before.token
     assert client.get(url)["X-Page-Cache"] == "miss"
+
+
+def test_sitemap_files_are_stored_for_each_page_number(client, live):
+    for url in ("/sitemap.xml", "/sitemap-articles.xml", "/sitemap-articles.xml?p=1"):
+        assert client.get(url)["X-Page-Cache"] == "miss", url
+        assert client.get(url)["X-Page-Cache"] == "hit", url
+    # The list pages' parameter is not the sitemap's.
+    assert client.get("/sitemap-articles.xml?page=1")["X-Page-Cache"] == "uncached"
