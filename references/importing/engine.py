@@ -42,6 +42,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
 from django.utils.html import format_html
@@ -409,7 +410,9 @@ def _text(value: Any) -> str:
         if isinstance(value, (dict, list, bool)):
             return ""
         value = str(value)
-    if _ODD_SPACE.search(value):
+    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
+    # but the space is unprintable, so isprintable() finds them all at C speed).
+    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
         return _SPACES.sub(" ", value).strip()
     return value.strip()
 
@@ -428,9 +431,8 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
         warnings.extend(item.warnings)
     if item.dropped:
         dropped.update(set(item.dropped))
-    extra = [k for k in csl if k not in _HANDLED]
-    if extra:
-        dropped.update(k for k in extra if not k.startswith("x-"))
+    if not _HANDLED.issuperset(csl):
+        dropped.update(k for k in csl if k not in _HANDLED and not k.startswith("x-"))
 
     csl_type = _text(csl.get("type"))
     if csl_type in _OUR_TYPES:
@@ -533,6 +535,35 @@ _LENGTH_ONLY: dict[str, int] = {
     and all(type(v).__name__ in ("MaxLengthValidator", "ProhibitNullCharactersValidator")
             for v in f.validators)
 }  # fmt: skip
+_WITHOUT_VALIDATORS = frozenset(name for name, f in _MODEL_FIELDS.items() if not f.validators)
+
+
+def _bounds(model_field: Any) -> tuple[int, int] | None:
+    """(low, high) for a field checked only by MinValueValidator and MaxValueValidator."""
+    low = high = None
+    for validator in model_field.validators:
+        limit = getattr(validator, "limit_value", None)
+        if type(limit) is not int:
+            return None
+        if type(validator) is MinValueValidator:
+            low = limit if low is None else max(low, limit)
+        elif type(validator) is MaxValueValidator:
+            high = limit if high is None else min(high, limit)
+        else:
+            return None
+    return (low, high) if low is not None and high is not None else None
+
+
+_RANGES = {name: bounds for name, f in _MODEL_FIELDS.items() if (bounds := _bounds(f)) is not None}
+
+
+def _passes_quickly(name: str, value: Any) -> bool:
+    if name in _WITHOUT_VALIDATORS:
+        return True
+    if name == "url":
+        return len(value) <= _URL_MAX and valid_url(value)
+    bounds = _RANGES.get(name)
+    return bounds is not None and type(value) is int and bounds[0] <= value <= bounds[1]
 
 
 def _validate(fields: dict[str, Any], lines: dict[str, int]) -> None:
@@ -559,8 +590,8 @@ def _validate(fields: dict[str, Any], lines: dict[str, int]) -> None:
         elif name == "issued_day":
             if not 1 <= value <= 31:
                 messages.append("A day is a number from 1 to 31.")
-        elif name == "url" and len(value) <= _URL_MAX and valid_url(value):
-            pass
+        elif _passes_quickly(name, value):
+            pass  # what the validators would accept; anything else, they say why
         elif _MODEL_FIELDS[name].validators:
             try:
                 _MODEL_FIELDS[name].run_validators(value)

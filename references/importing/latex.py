@@ -19,7 +19,6 @@ capital letter (vitamin D, type I, phase A) is left alone, where citeproc lowers
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -378,6 +377,21 @@ _CSL_TAG = re.compile(r"</?(?:i|b|sup|sub)>")
 
 
 def _sentence_case(runs: list[Run]) -> list[Run]:
+    text = _sentence_cased_text(runs)
+    if text is None:
+        return runs
+    if len(runs) == 1:
+        return [(text, runs[0][1], runs[0][2])]
+    result: list[Run] = []
+    position = 0
+    for run_text, style, protected in runs:
+        result.append((text[position : position + len(run_text)], style, protected))
+        position += len(run_text)
+    return result
+
+
+def _sentence_cased_text(runs: list[Run]) -> str | None:
+    """The runs' text in sentence case (as long as before), or None when nothing changes."""
     text = "".join(run[0] for run in runs) if len(runs) > 1 else runs[0][0] if runs else ""
     # Where sentence case may not touch: braces, maths, super- and subscripts.
     locked: list[tuple[int, int]] = []
@@ -404,51 +418,38 @@ def _sentence_case(runs: list[Run]) -> list[Run]:
     # Only words starting with a capital, and the first word of the title or of a
     # sentence, can change; the state before a word depends only on the characters since
     # the previous word (citeproc's state is "after a word" at every word's end).
-    count = len(pieces)
-    candidates = [
-        index
-        for index in range(3, count, 2)
-        if pieces[index][0].isupper()
-        or (pieces[index - 1] != " " and _SENTENCE_END.search(pieces[index - 1]))
-    ]
-    if count > 1:
-        candidates.insert(0, 1)
-    offsets: list[int] | None = None
     replacements: list[tuple[int, str]] = []
-    for index in candidates:
-        word = pieces[index]
+    position = 0  # where the current separator starts
+    for index in range(1, len(pieces), 2):
         separator = pieces[index - 1]
+        word = pieces[index]
+        start = position + len(separator)
+        position = start + len(word)
         if index == 1:
             at_start = not separator or _after(separator, _START) <= _START_SENTENCE
         elif separator == " " or not _SENTENCE_END.search(separator):
             at_start = False
         else:
             at_start = _after(separator, _AFTER_WORD) <= _START_SENTENCE
-        if not at_start and len(word) == 1:
-            continue  # a single capital (vitamin D, type I) stays
-        rest = word[1:]
-        capitalised = word[0].isupper() and rest.isalpha() and rest.islower()
-        if capitalised and not at_start:
-            new = word.lower()
-        elif at_start and (capitalised or (word.isalpha() and word.islower())):
-            new = word[0].upper() + rest.lower()
+        if at_start:
+            new = _starting_form(word)
         else:
+            new = _INNER_FORMS.get(word, "")
+            if new == "":
+                if len(_INNER_FORMS) >= _INNER_FORMS_MAX:
+                    _INNER_FORMS.clear()
+                new = _INNER_FORMS[word] = _inner_form(word)
+        if new is None:
             continue
-        if new == word or len(new) != len(word):
-            continue
-        if offsets is None:
-            offsets = list(itertools.accumulate(map(len, pieces)))
-        start = offsets[index - 1]
         if lock_count:
-            end = offsets[index]
             # Words and locked spans both run left to right: one pointer finds overlaps.
             while lock_index < lock_count and locked[lock_index][1] <= start:
                 lock_index += 1
-            if lock_index < lock_count and locked[lock_index][0] < end:
+            if lock_index < lock_count and locked[lock_index][0] < position:
                 continue
         replacements.append((start, new))
     if not replacements:
-        return runs
+        return None
     parts = []
     position = 0
     for start, new in replacements:
@@ -456,15 +457,35 @@ def _sentence_case(runs: list[Run]) -> list[Run]:
         parts.append(new)
         position = start + len(new)
     parts.append(text[position:])
-    text = "".join(parts)
-    if len(runs) == 1:
-        return [(text, runs[0][1], runs[0][2])]
-    result: list[Run] = []
-    position = 0
-    for run_text, style, protected in runs:
-        result.append((text[position : position + len(run_text)], style, protected))
-        position += len(run_text)
-    return result
+    return "".join(parts)
+
+
+def _inner_form(word: str) -> str | None:
+    """A word inside a sentence: "Quality" becomes "quality"; anything else stays (None).
+    A single capital (vitamin D, type I) stays too."""
+    if len(word) == 1 or not word[0].isupper():
+        return None
+    rest = word[1:]
+    if not (rest.isalpha() and rest.islower()):
+        return None
+    new = word.lower()
+    return new if new != word and len(new) == len(word) else None
+
+
+def _starting_form(word: str) -> str | None:
+    """The first word of a title or sentence: "Quality" and "quality" become "Quality"."""
+    rest = word[1:]
+    capitalised = word[0].isupper() and rest.isalpha() and rest.islower()
+    if not (capitalised or (word.isalpha() and word.islower())):
+        return None
+    new = word[0].upper() + rest.lower()
+    return new if new != word and len(new) == len(word) else None
+
+
+# Words inside sentences repeat from title to title: each is decided once. Bounded: it is
+# emptied when full.
+_INNER_FORMS: dict[str, str | None] = {}
+_INNER_FORMS_MAX = 65536
 
 
 @lru_cache(maxsize=2048)
@@ -508,11 +529,32 @@ def latex_to_unicode(value: str) -> str:
         return _collapse(value)
     if not _NEEDS_PARSING.search(value):
         return _collapse(value.replace("---", "—").replace("--", "–"))
+    if _BRACED_SPECIALS.fullmatch(value):
+        return _collapse(_BRACED_SPECIAL.sub(_decoded_special, value))
     return _collapse("".join(run[0] for run in _runs(value)))
 
 
+# Values whose only LaTeX is special characters in braces ({\"u}, {\o}, {\'\i}), as
+# reference managers write names. A group's text does not depend on what is around it
+# (nothing inside reaches out of it, and nothing outside it is LaTeX), so each group is
+# decoded once and the rest is the text as it is.
+_BRACED_SPECIALS = re.compile(r"(?:[^\\{}~$`'^_-]|'(?!')|-(?!-)|\{\\[^{}\s]*\})*")
+_BRACED_SPECIAL = re.compile(r"\{\\[^{}\s]*\}")
+
+
+def _decoded_special(match: re.Match[str]) -> str:
+    return _special_text(match.group())
+
+
+@lru_cache(maxsize=4096)
+def _special_text(group: str) -> str:
+    return "".join(run[0] for run in _runs(group))
+
+
 def _collapse(value: str) -> str:
-    if _ODD_SPACE.search(value):
+    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
+    # but the space is unprintable, so isprintable() finds them all at C speed).
+    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
         return _SPACES.sub(" ", value).strip()
     return value.strip()
 
@@ -538,6 +580,12 @@ def latex_to_rich_text(value: str, *, sentence_case: bool = False) -> str:
     in sentence case when asked (English titles)."""
     runs = _runs(value)
     if sentence_case:
+        if not any(run[1] for run in runs):
+            # No markup: what serialize() would join back is the sentence-cased text.
+            text = _sentence_cased_text(runs)
+            if text is None:
+                text = "".join([run[0] for run in runs])
+            return _collapse(text)
         runs = _sentence_case(runs)
     return serialize(runs)
 
@@ -550,8 +598,10 @@ def sentence_case_plain(value: str) -> str:
 
 def serialize(runs: list[Run]) -> str:
     """Runs as CSL rich text, tags properly nested, whitespace collapsed."""
+    if len(runs) == 1 and not runs[0][1]:
+        return _collapse(runs[0][0])
     if not any(run[1] for run in runs):
-        return _collapse("".join(run[0] for run in runs))
+        return _collapse("".join([run[0] for run in runs]))
     parts: list[str] = []
     stack: list[int] = []  # open style bits, outermost first
     for text, style, _ in runs:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -98,6 +99,7 @@ _PLAIN_URL = re.compile(
 )
 
 
+@lru_cache(maxsize=64)  # the import checks each URL twice: cleaning it, then validating
 def valid_url(url: str) -> bool:
     """What the model's URL field accepts (without its length limit)."""
     if len(url) <= 2048 and _PLAIN_URL.fullmatch(url) and len(url.split("/")[2]) <= 253:
@@ -145,6 +147,8 @@ def clean_pages(value: str) -> str:
     stores it in full, with an en dash. Anything that is not two plain numbers (`e1234`,
     `S12–S15`, `xi-xv`) is left exactly as it is.
     """
+    if value and "," not in value and not _SPACES.search(value):
+        return _range(value)  # one range or page, nothing to tidy
     value = _SPACES.sub(" ", value or "").strip()
     if not value:
         return ""
@@ -253,7 +257,9 @@ def _text(value: Any) -> str:
         return ""
     if type(value) is not str:
         value = str(value)
-    if _ODD_SPACE.search(value):
+    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
+    # but the space is unprintable, so isprintable() finds them all at C speed).
+    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
         return _SPACES.sub(" ", value).strip()
     return value.strip()
 
@@ -384,10 +390,12 @@ def csl_date(value: Any) -> tuple[int, int | None, int | None] | None:
         return None
     parts = value.get("date-parts")
     if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-        try:
-            numbers = [int(str(p).strip()) for p in parts[0][:3]]
-        except (TypeError, ValueError):
-            numbers = []
+        numbers: list[int] = parts[0][:3]
+        if not all(type(p) is int for p in numbers):  # numbers as readers make them: as they are
+            try:
+                numbers = [int(str(p).strip()) for p in numbers]
+            except (TypeError, ValueError):
+                numbers = []
         if numbers and numbers[0] > 0:
             numbers += [None] * (3 - len(numbers))  # type: ignore[list-item]
             return valid_date(numbers[0], numbers[1], numbers[2])

@@ -222,7 +222,10 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
 
     # Two passes: all @string macros first, so an entry may use one defined below it.
     macros: dict[str, str] = dict(_MONTH_MACROS)
-    for block in library.blocks:
+    blocks = library.blocks
+    for block in blocks:
+        if type(block) is Entry:
+            continue
         string = block
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(
             block.ignore_error_block, String
@@ -244,8 +247,12 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
 
     raw_entries: list[_RawEntry] = []
     first_by_key: dict[str, _RawEntry] = {}
-    for block in library.blocks:
-        if isinstance(block, DuplicateBlockKeyBlock):
+    for block in blocks:
+        if type(block) is Entry:  # the usual block, before the slower isinstance checks
+            raw = _raw_entry(block, macros)
+            raw_entries.append(raw)
+            first_by_key[raw.key] = raw
+        elif isinstance(block, DuplicateBlockKeyBlock):
             if isinstance(block.ignore_error_block, Entry):
                 raw = _raw_entry(block.ignore_error_block, macros)
                 raw.duplicate_of_line = first_by_key[raw.key].line
@@ -348,9 +355,10 @@ def _raw_entry(
             and len(value) > 1
             and value[0] == "{"
             and value[-1] == "}"
-            and ("{" not in value[1:-1] and "}" not in value[1:-1])
+            and value.count("{") == 1
+            and value.count("}") == 1
         ):
-            fields[name] = value[1:-1]  # the usual {plain value}
+            fields[name] = value[1:-1]  # the usual {plain value}, no braces inside
         else:
             try:
                 fields[name] = _evaluate(value, macros, raw.warnings)
@@ -388,7 +396,6 @@ def _split_concatenation(value: str) -> list[str]:
 
 
 _MACRO_NAME = re.compile(r"^[A-Za-z_][^\s\"#%'(),={}]*$")
-_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 
 
 def _fully_braced(value: str) -> bool:
@@ -680,7 +687,7 @@ def _convert(
     """One entry's fields (evaluated, with inheritance) as a CSL-JSON item."""
     # A @periodical's title is a journal's name, which keeps its capitals (as in pandoc).
     english = raw.bibtex_type != "periodical"
-    if english and _LANGUAGE_FIELDS.intersection(source):
+    if english and not _LANGUAGE_FIELDS.isdisjoint(source):
         for language_field in ("langid", "hyphenation", "language"):
             if source.get(language_field, "").strip():
                 english = _is_english(latex_to_unicode(source[language_field]))
@@ -792,7 +799,7 @@ def _convert(
         place = text("location", "address")
         place = _COUNTRY_KEY.sub(lambda m: _COUNTRY_NAMES[m.group(1)], place)
         put("publisher-place", place, "location", "address")
-    if _PUBLISHER_FIELDS.intersection(source):
+    if not _PUBLISHER_FIELDS.isdisjoint(source):
         put(
             "publisher",
             text("publisher", "institution", "school", "organization"),
@@ -801,7 +808,7 @@ def _convert(
     if "edition" in source:
         put("edition", text("edition"), "edition")
 
-    if _IDENTIFIER_FIELDS.intersection(source):
+    if not _IDENTIFIER_FIELDS.isdisjoint(source):
         _identifiers(source, text, put)
 
     if source.get("urldate"):
@@ -857,7 +864,8 @@ def titled_plain(source: dict[str, str], main: str, sub: str) -> str:
 
 # --- Names ----------------------------------------------------------------------------------
 
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+# Names are separated by "and" in any case; decoded text has single spaces only.
+_AND_DECODED = re.compile(" [aA][nN][dD] ")
 # Values the fast path can split like BibTeX: braces only around single words' letters.
 _SIMPLE_NAMES = re.compile(r"[^{}]*(?:\{[^{}\s,]*\}[^{}]*)*")
 
@@ -921,7 +929,7 @@ def _simple_names(value: str) -> tuple[list[dict[str, str]], bool] | None:
     """
     names: list[dict[str, str]] = []
     et_al = False
-    for raw_name in _AND.split(latex_to_unicode(value)):
+    for raw_name in _AND_DECODED.split(latex_to_unicode(value)):
         if not raw_name:
             return None
         if raw_name == "others":
