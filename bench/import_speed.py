@@ -11,10 +11,14 @@ case for the ratio, the same entries with only the fields the library stores. Wr
 the plan (`apply_import`, one INSERT per reference) is timed as well, for information.
 
 CPU time of this process, best of three, so other work on the machine counts less.
-Run: `make bench` (or `.venv/bin/python bench/import_speed.py [ENTRIES]`).
+Run: `make bench` (or `.venv/bin/python bench/import_speed.py [ENTRIES] [--json PATH]`);
+with `--json`, the figures are also written to PATH (see `--help`).
 """
 
+import argparse
+import json
 import os
+import platform
 import random
 import sys
 import time
@@ -34,8 +38,9 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from references.importing import apply_import, parse, preview  # noqa: E402
 from references.models import Reference  # noqa: E402
 
-ENTRIES = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+ENTRIES = 10_000
 TARGET = 1.5
+RUNS = 3
 
 FAMILIES = ["Parker", "M{\\\"u}ller", "Nguyen", "O'Brien", "Garc{\\'\\i}a", "van der Berg",
             "Smith", "Kowalski", "Rauer", "Brotto", "Lee", "{\\O}stergaard", "Chen"]  # fmt: skip
@@ -86,7 +91,7 @@ def generate(count: int, *, with_abstracts: bool) -> str:
     return "".join(out)
 
 
-def best_of(function, runs: int = 3) -> float:
+def best_of(function, runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
         start = time.process_time()
@@ -95,37 +100,86 @@ def best_of(function, runs: int = 3) -> float:
     return min(times)
 
 
-def measure(label: str, text: str) -> float:
+def machine() -> dict:
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
+                "",
+            )
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def measure(label: str, text: str, entries: int) -> dict:
     baseline = best_of(lambda: bibtexparser.parse_string(text))
     parse_only = best_of(lambda: parse(text=text))
     previewing = best_of(lambda: preview(text=text))
-    assert preview(text=text).counts["new"] == ENTRIES
+    assert preview(text=text).counts["new"] == entries
     ratio = previewing / baseline
     print(f"{label} ({len(text) / 1e6:.1f} MB)")
     print(f"  bibtexparser.parse_string:        {baseline:6.2f} s")
     print(f"  import: read and convert:         {parse_only:6.2f} s")
     print(f"  import: read, convert and plan:   {previewing:6.2f} s  = {ratio:.2f} × bibtexparser")
-    return ratio
+    return {
+        "megabytes": round(len(text) / 1e6, 2),
+        "bibtexparser_s": round(baseline, 3),
+        "read_convert_s": round(parse_only, 3),
+        "read_convert_plan_s": round(previewing, 3),
+        "ratio": round(ratio, 3),
+    }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("entries", nargs="?", type=int, default=ENTRIES, help="entries per file")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the figures as JSON to PATH (CPU seconds)"
+    )
+    options = parser.parse_args()
+    entries = options.entries
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        realistic = generate(ENTRIES, with_abstracts=True)
-        lean = generate(ENTRIES, with_abstracts=False)
-        print(f"{ENTRIES} generated BibTeX entries; CPU seconds, best of 3\n")
-        ratios = [
-            measure("As exported (abstract, keywords, file)", realistic),
-            measure("Stored fields only (worst case for the ratio)", lean),
-        ]
+        load_before = machine()["load_average"]
+        realistic = generate(entries, with_abstracts=True)
+        lean = generate(entries, with_abstracts=False)
+        print(f"{entries} generated BibTeX entries; CPU seconds, best of {RUNS}\n")
+        files = {
+            "as_exported": measure("As exported (abstract, keywords, file)", realistic, entries),
+            "stored_fields_only": measure(
+                "Stored fields only (worst case for the ratio)", lean, entries
+            ),
+        }
+        ratios = [figures["ratio"] for figures in files.values()]
         start = time.process_time()
         result = apply_import(plan=preview(text=realistic), update_existing=False)
         writing = time.process_time() - start
-        assert len(result.created) == ENTRIES == Reference.objects.count()
+        assert len(result.created) == entries == Reference.objects.count()
         print(f"\nWriting them (apply_import, one transaction): {writing:.2f} s, for information")
         verdict = "meets" if max(ratios) <= TARGET else "misses"
         print(f"Ratio {max(ratios):.2f} (worst case) {verdict} the target of ≤ {TARGET}×.")
+        if options.json:
+            report = {
+                "benchmark": "import_speed",
+                "entries": entries,
+                "method": f"CPU seconds of this process, best of {RUNS}",
+                "target_ratio": TARGET,
+                "files": files,
+                "worst_ratio": max(ratios),
+                "meets_target": max(ratios) <= TARGET,
+                "apply_import_s": round(writing, 3),
+                "machine": {**machine(), "load_average_before": load_before},
+            }
+            Path(options.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
