@@ -737,12 +737,3 @@ class ReviewAdmin(RecordAdmin):
     list_display = ["created_at", "decision", "reviewer_name", "revision"]
     list_filter = ["decision"]
     list_select_related = ["revision"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

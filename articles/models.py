@@ -101,6 +101,17 @@ class ArticleQuerySet(models.QuerySet):
             .order_by("-live_revision__published_at", "-pk")
         )
 
+    def published_count_by(self, field: str) -> dict[int, int]:
+        """How many published articles share each value of `field` (a category, a
+        reviewer), counted by the database: {value: count}, values with none left out."""
+        return dict(
+            self.published()
+            .order_by()
+            .values_list(field)
+            .annotate(n=models.Count("pk"))
+            .values_list(field, "n")
+        )
+
     def for_lists(self, *, keep: tuple[str, ...] = ()) -> ArticleQuerySet:
         """Published articles as every list shows them (home, categories, reviewers,
         related articles, feeds, the sitemap, search, the overdue list): without the

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
@@ -117,13 +117,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def category_index(request: HttpRequest) -> HttpResponse:
-    counts = dict(
-        Article.objects.published()
-        .order_by()
-        .values_list("live_revision__category_id")
-        .annotate(n=Count("pk"))
-        .values_list("live_revision__category_id", "n")
-    )
+    counts = Article.objects.published_count_by("live_revision__category_id")
     categories = [c for c in Category.objects.all() if counts.get(c.pk)]
     for category in categories:
         category.article_count = counts[category.pk]

@@ -9,7 +9,7 @@ article's live revision carries their approval (so every byline link keeps worki
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -31,13 +31,7 @@ def visible_reviewers() -> QuerySet[Reviewer]:
 
 def reviewer_index(request: HttpRequest) -> HttpResponse:
     reviewers = list(visible_reviewers().order_by("display_name", "pk"))
-    counts = dict(
-        Article.objects.published()
-        .order_by()
-        .values_list("live_revision__approval__reviewer")
-        .annotate(n=Count("pk"))
-        .values_list("live_revision__approval__reviewer", "n")
-    )
+    counts = Article.objects.published_count_by("live_revision__approval__reviewer")
     for reviewer in reviewers:
         reviewer.article_count = counts.get(reviewer.pk, 0)
     return render(
