@@ -88,6 +88,7 @@ def clean_pmid(value: str) -> str:
 
 _URL_VALIDATOR = URLValidator()
 _URL_START = re.compile(r"[a-z][a-z0-9+.-]*:|www\.", re.IGNORECASE)
+_URL_SEPARATOR = re.compile(r"[;,]?\s+")
 
 
 # A subset of what Django's URLValidator accepts (plain http(s) addresses with an ASCII
@@ -120,7 +121,8 @@ def clean_url(value: str, warnings: list[str], *, max_length: int = 1000) -> str
     if not value:
         return ""
     parts: list[str] = []
-    for part in value.split():
+    # "https://a.org/x; https://b.org/y": the separator is not part of the first address.
+    for part in _URL_SEPARATOR.split(value):
         if parts and not _URL_START.match(part):
             parts[-1] += part  # a long address wrapped onto a new line
         else:
@@ -420,17 +422,19 @@ def loose_date(value: str) -> tuple[int, int | None, int | None] | None:
     if not year_match:
         return None
     year = int(year_match.group(1))
-    slashed = re.match(r"^(\d{4})/(\d{0,2})/(\d{0,2})", text)
+    # RIS: "2019/05/03/", "2019///", and "2019/05" with its second slash left off.
+    slashed = re.match(r"^(\d{4})/(\d{0,2})(?:/(\d{0,2}))?(?!\d)", text)
     if slashed:
         month = int(slashed.group(2)) if slashed.group(2) else None
         day = int(slashed.group(3)) if slashed.group(3) else None
         return valid_date(year, month, day)
     rest = (text[: year_match.start()] + " " + text[year_match.end() :]).strip()
-    words = re.findall(r"[A-Za-z]+|\d{1,2}", rest)
+    # Whole numbers: the "20" of a second year ("2019 Dec-2020 Jan") is not a day.
+    words = re.findall(r"[A-Za-z]+|\d+", rest)
     month = day = None
     for word in words:
         if word.isdigit():
-            if month is not None and day is None:
+            if month is not None and day is None and len(word) <= 2:
                 day = int(word)
             continue
         if month is None:

@@ -27,7 +27,7 @@ import re
 from typing import Any
 
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
-from ..normalize import loose_date
+from ..normalize import looks_like_organisation, loose_date
 
 # TAG, one to three spaces (exporters vary), "-", then a space and the value, or nothing
 # ("ER  -").
@@ -61,7 +61,11 @@ _READ = frozenset((
     "C5", "C6", "C7", "C8", "M2", "M1", "LA", "ID", "DB", "DP",
 ))  # fmt: skip
 _PMID_LABEL = re.compile(r"^\s*(?:PMID|PubMed(?:\s*ID)?)\s*[:=]?\s*(\d{1,9})\s*$", re.I)
-_DOI_LIKE = re.compile(r"(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}/\S+", re.I)
+# A DOI in free text (notes, links). Notes may be HTML, so it ends at a quote or at the
+# start of a tag ("</p>"); a "<" before a digit stays, as SICI DOIs have one: "8<693::…>".
+_DOI_LIKE = re.compile(
+    r"(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}/(?:[^\s\"'<]|<(?![/A-Za-z]))+", re.I
+)
 
 
 class RisReader(Reader):
@@ -177,8 +181,10 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
 # Free text that some exporters wrap onto untagged lines.
 _WRAPPING_TAGS = frozenset(("AB", "N2", "N1", "TI", "T1", "T2", "T3", "BT", "CT", "JF", "JO",
                             "AD", "KW", "PB", "M3", "ST"))  # fmt: skip
-# Something meant as a tag, however mangled ("AU- Smith", "au  - x", "T1 -Title").
-_LOOKS_LIKE_TAG = re.compile(r"^\s*[A-Za-z][A-Za-z0-9]\s*-")
+# Something meant as a tag, however mangled ("AU- Smith", "au  - x", "T1 -Title"): a space
+# on one side of the hyphen at least. A wrapped line that starts with a hyphenated word
+# ("In-hospital mortality…", "re-admission") is text, not a tag.
+_LOOKS_LIKE_TAG = re.compile(r"^\s*[A-Za-z][A-Za-z0-9](?:\s+-|-(?:\s|$))")
 
 
 def _names(values: list[str]) -> list[dict[str, str]]:
@@ -190,6 +196,11 @@ def _names(values: list[str]) -> list[dict[str, str]]:
         if "," not in value:
             # One name: a person known by one name, or an organisation.
             names.append({"literal": value} if " " in value else {"family": value})
+            continue
+        if looks_like_organisation(value) and " " in value.partition(",")[0].strip():
+            # "Centers for Disease Control and Prevention (U.S.), Division of …": an
+            # organisation whose name has a comma, not "Family, Given".
+            names.append({"literal": value.rstrip(",").strip()})
             continue
         family, _, rest = value.partition(",")
         given, _, suffix = rest.partition(",")
@@ -307,8 +318,13 @@ def _date(record: _Record, csl: dict[str, Any], warnings: list[str]) -> None:
     date_text, _ = record.first("DA")
     year = loose_date(year_text) if year_text else None
     detailed = loose_date(date_text) if date_text else None
-    if year and detailed and detailed[0] == year[0] and year[1] is None:
-        year = detailed
+    # EndNote writes "PY  - 2019///" with the full date in Y1 ("2019/05/03/"), others in DA:
+    # the year's month and day come from whichever has them for the same year.
+    for refining in (record.first("DA")[0], record.first("Y1")[0]):
+        found = loose_date(refining) if refining else None
+        if year and found and found[0] == year[0] and year[1] is None and found[1]:
+            year = found
+            break
     date = year or detailed
     if date is None:
         shown = year_text or date_text
