@@ -10,16 +10,21 @@ keywords, which bibtexparser must split but the import never converts), and the 
 case for the ratio, the same entries with only the fields the library stores. Writing
 the plan (`apply_import`, one INSERT per reference) is timed as well, for information.
 
-CPU time of this process, best of three, so other work on the machine counts less.
+CPU time of this process. The machine is shared and its speed drifts by half and more
+between minutes, so the import and bibtexparser are timed in alternation, one right after
+the other, and the ratio is the median of the pairs' ratios (each pair ran at the same
+speed); the times shown are each side's best.
 Run: `make bench` (or `.venv/bin/python bench/import_speed.py [ENTRIES] [--json PATH]`);
 with `--json`, the figures are also written to PATH (see `--help`).
 """
 
 import argparse
+import gc
 import json
 import os
 import platform
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,7 +45,7 @@ from references.models import Reference  # noqa: E402
 
 ENTRIES = 10_000
 TARGET = 1.5
-RUNS = 3
+PAIRS = 7
 
 FAMILIES = ["Parker", "M{\\\"u}ller", "Nguyen", "O'Brien", "Garc{\\'\\i}a", "van der Berg",
             "Smith", "Kowalski", "Rauer", "Brotto", "Lee", "{\\O}stergaard", "Chen"]  # fmt: skip
@@ -91,13 +96,16 @@ def generate(count: int, *, with_abstracts: bool) -> str:
     return "".join(out)
 
 
-def best_of(function, runs: int = RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        function()
-        times.append(time.process_time() - start)
-    return min(times)
+def cpu_seconds(function) -> float:
+    start = time.process_time()
+    function()
+    return time.process_time() - start
+
+
+def alternating(first, second, pairs: int = PAIRS) -> list[tuple[float, float]]:
+    """CPU seconds of `first` then `second`, `pairs` times: each pair at the same speed."""
+    gc.collect()
+    return [(cpu_seconds(first), cpu_seconds(second)) for _ in range(pairs)]
 
 
 def machine() -> dict:
@@ -120,21 +128,27 @@ def machine() -> dict:
 
 
 def measure(label: str, text: str, entries: int) -> dict:
-    baseline = best_of(lambda: bibtexparser.parse_string(text))
-    parse_only = best_of(lambda: parse(text=text))
-    previewing = best_of(lambda: preview(text=text))
     assert preview(text=text).counts["new"] == entries
-    ratio = previewing / baseline
+    reading = alternating(lambda: bibtexparser.parse_string(text), lambda: parse(text=text))
+    planning = alternating(lambda: bibtexparser.parse_string(text), lambda: preview(text=text))
+    baseline = min(pair[0] for pair in reading + planning)
+    ratios = sorted(ours / theirs for theirs, ours in planning)
+    ratio = statistics.median(ratios)
     print(f"{label} ({len(text) / 1e6:.1f} MB)")
-    print(f"  bibtexparser.parse_string:        {baseline:6.2f} s")
-    print(f"  import: read and convert:         {parse_only:6.2f} s")
-    print(f"  import: read, convert and plan:   {previewing:6.2f} s  = {ratio:.2f} × bibtexparser")
+    print(f"  bibtexparser.parse_string:          {baseline:6.2f} s")
+    print(f"  import: read and convert:           {min(p[1] for p in reading):6.2f} s")
+    print(
+        f"  import: read, convert and plan:     {min(p[1] for p in planning):6.2f} s"
+        f"  = {ratio:.2f} × bibtexparser (median of {len(ratios)} pairs; "
+        f"{ratios[0]:.2f}–{ratios[-1]:.2f})"
+    )
     return {
         "megabytes": round(len(text) / 1e6, 2),
         "bibtexparser_s": round(baseline, 3),
-        "read_convert_s": round(parse_only, 3),
-        "read_convert_plan_s": round(previewing, 3),
+        "read_convert_s": round(min(p[1] for p in reading), 3),
+        "read_convert_plan_s": round(min(p[1] for p in planning), 3),
         "ratio": round(ratio, 3),
+        "pair_ratios": [round(r, 3) for r in ratios],
     }
 
 
@@ -152,7 +166,7 @@ def main() -> None:
         load_before = machine()["load_average"]
         realistic = generate(entries, with_abstracts=True)
         lean = generate(entries, with_abstracts=False)
-        print(f"{entries} generated BibTeX entries; CPU seconds, best of {RUNS}\n")
+        print(f"{entries} generated BibTeX entries; CPU seconds, {PAIRS} alternating pairs\n")
         files = {
             "as_exported": measure("As exported (abstract, keywords, file)", realistic, entries),
             "stored_fields_only": measure(
@@ -171,7 +185,7 @@ def main() -> None:
             report = {
                 "benchmark": "import_speed",
                 "entries": entries,
-                "method": f"CPU seconds of this process, best of {RUNS}",
+                "method": f"CPU seconds; ratio: median of {PAIRS} alternating pairs",
                 "target_ratio": TARGET,
                 "files": files,
                 "worst_ratio": max(ratios),

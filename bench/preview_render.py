@@ -6,7 +6,10 @@ whose citations are those of the render before reuses citeproc's result (see
 articles/pandoc/citations.lua), so editing a citation itself is measured too: one
 citation's page number changed each time, which runs citeproc again.
 
-Wall-clock time of `render_article`, median of 20 renders after one cold one.
+Wall-clock time of `render_article`, median of 20 renders after one cold one. pandoc
+alone on the same text (reading Markdown, writing HTML: no filter, no citeproc) is timed
+beside each typing render: what any render through pandoc costs at least, and a yardstick
+that moves with the machine's speed (which drifts a lot on shared cores).
 Run: `make bench` (or `.venv/bin/python bench/preview_render.py [--json PATH]`); with
 `--json`, the figures are also written to PATH (see `--help`).
 """
@@ -16,6 +19,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from articles.pandoc import pandoc_version  # noqa: E402
+from articles.pandoc import INPUT_FORMAT, pandoc_binary, pandoc_version  # noqa: E402
 from articles.rendering import render_article  # noqa: E402
 
 REFERENCES = 50
@@ -104,14 +108,30 @@ def machine() -> dict:
     }
 
 
-def measure(refs: dict, style: str) -> dict:
-    """Cold, while typing (the same citations each time) and editing a citation."""
-    cold = timed(lambda: render_article(body=body(refs, "v0"), references=refs, style=style), 1)
-    edits = iter(range(1, 10_000))  # one changed word per render, as when typing
-    typing = timed(
-        lambda: render_article(body=body(refs, f"v{next(edits)}"), references=refs, style=style),
-        RENDERS,
+def pandoc_alone(text: str) -> None:
+    """pandoc reading the Markdown and writing HTML, nothing else: no filter, no citeproc,
+    no post-processing. What any render through pandoc costs at least."""
+    subprocess.run(  # noqa: S603 - our own binary, fixed arguments
+        [pandoc_binary(), "--sandbox", f"--from={INPUT_FORMAT}", "--to=html5", "--wrap=none"],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        check=True,
     )
+
+
+def measure(refs: dict, style: str) -> dict:
+    """Cold, while typing (the same citations each time) and editing a citation; pandoc
+    alone on the same text is timed right before each typing render, so the two are
+    compared at the same machine speed."""
+    cold = timed(lambda: render_article(body=body(refs, "v0"), references=refs, style=style), 1)
+    floor: list[float] = []
+    typing: list[float] = []
+    for edit in range(1, RENDERS + 1):  # one changed word per render, as when typing
+        text = body(refs, f"v{edit}")
+        floor += timed(lambda text=text: pandoc_alone(text), 1)
+        typing += timed(
+            lambda text=text: render_article(body=text, references=refs, style=style), 1
+        )
     pages = iter(range(1_000, 10_000))  # one citation's page number changed per render
     citing = timed(
         lambda: render_article(body=body(refs, "v0", next(pages)), references=refs, style=style),
@@ -125,6 +145,10 @@ def measure(refs: dict, style: str) -> dict:
         "cold_ms": ms(cold[0]),
         "typing_median_ms": ms(statistics.median(typing)),
         "typing_max_ms": ms(max(typing)),
+        "pandoc_alone_median_ms": ms(statistics.median(floor)),
+        "typing_over_pandoc_alone": round(
+            statistics.median(t / f for t, f in zip(typing, floor, strict=True)), 2
+        ),
         "citation_edit_median_ms": ms(statistics.median(citing)),
         "citation_edit_max_ms": ms(max(citing)),
         "renders": RENDERS,
@@ -151,7 +175,9 @@ def main() -> None:
             f"{style}: cold {result['cold_ms']:.0f} ms, while typing median "
             f"{result['typing_median_ms']:.0f} ms (max {result['typing_max_ms']:.0f} ms); "
             f"target {TARGET_MS} ms; editing a citation median "
-            f"{result['citation_edit_median_ms']:.0f} ms"
+            f"{result['citation_edit_median_ms']:.0f} ms; pandoc alone on the same text "
+            f"{result['pandoc_alone_median_ms']:.0f} ms (typing / pandoc alone: "
+            f"{result['typing_over_pandoc_alone']:.2f})"
         )
     if options.json:
         report = {
