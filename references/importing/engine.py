@@ -33,6 +33,7 @@ import gc
 import hashlib
 import json
 import re
+import reprlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -420,6 +421,18 @@ def _text(value: Any) -> str:
 _ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
+def _shown(value: Any) -> str:
+    """A CSL value as a preview quotes it: short, and as JSON when it is not text."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (RecursionError, ValueError, TypeError):
+            text = reprlib.repr(value)  # nested too deeply to show whole
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
 def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> dict[str, Any]:
     """One item's CSL-JSON as `Reference` field values (no key yet).
 
@@ -466,6 +479,12 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
         date = csl_date(issued)
         if date is not None:
             fields["issued_year"], fields["issued_month"], fields["issued_day"] = date
+        else:
+            # A date in a shape no exporter writes ([{"year": 2019}], empty date-parts):
+            # said in the preview, not silently cited as "n.d.".
+            warnings.append(
+                f"has the date “{_shown(issued)}”, which is not a date; it will be cited as “n.d.”"
+            )
 
     lines = item.lines
     for variable, value in csl.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import reprlib
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -258,6 +259,9 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if type(value) is not str:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            # A list or an object where CSL has text: not a name part ("['Smith']").
+            raise _NotAName
         value = str(value)
     # Only spaces, and never two in a row: nothing to collapse (every whitespace character
     # but the space is unprintable, so isprintable() finds them all at C speed).
@@ -269,7 +273,26 @@ def _text(value: Any) -> str:
 _ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
+class _NotAName(Exception):
+    """A name part that is a list or an object."""
+
+
 def _clean_name(name: dict[str, Any], role: str, warnings: list[str]) -> dict[str, str] | None:
+    said = len(warnings)
+    try:
+        cleaned = _clean_name_parts(name, role, warnings)
+    except _NotAName:
+        cleaned = None
+    if cleaned is None and len(warnings) == said:
+        # {"family": null}, {}, {"family": ["Smith"]}: left out, and the preview says so.
+        shown = reprlib.repr(name)  # bounded, however deep or long the value
+        warnings.append(f"has an {role} with no name in it ({shown}); it was left out")
+    return cleaned
+
+
+def _clean_name_parts(
+    name: dict[str, Any], role: str, warnings: list[str]
+) -> dict[str, str] | None:
     if len(name) <= 2 and "literal" not in name:
         family, given = name.get("family"), name.get("given", "")
         if (

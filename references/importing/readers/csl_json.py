@@ -25,7 +25,6 @@ from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, S
 from ..text import InputError, line_of
 
 _WHITESPACE = re.compile(r"[ \t\n\r]+")
-_DECODER = json.JSONDecoder()
 
 
 class CslJsonReader(Reader):
@@ -61,6 +60,8 @@ def _split_items(text: str) -> list[tuple[Any, int, int]]:
     position = _skip_space(text, 0)
     if text.startswith("\ufeff", position):
         position = _skip_space(text, position + 1)
+    if position == len(text):
+        return []  # nothing but white space: no items, as for "[]"
     if text.startswith("{", position):
         # One item on its own, or {"items": [...]}.
         value, end = _decode(text, position, 1)
@@ -97,21 +98,53 @@ def _split_items(text: str) -> list[tuple[Any, int, int]]:
         raise InputError(_error_text(text, position, number, "expected “,” or “]” after this item"))
 
 
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+class _NotJson(ValueError):
+    """Something Python's decoder reads but JSON does not allow."""
+
+
+# NaN and Infinity are not JSON; Python's decoder reads them unless told not to, and they
+# would reach the library as the text "nan" and "inf".
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def _decode(text: str, position: int, number: int) -> tuple[Any, int]:
     try:
         return _DECODER.raw_decode(text, position)
     except json.JSONDecodeError as error:
         raise InputError(_error_text(text, error.pos, number, error.msg, start=position)) from None
+    except RecursionError:
+        # The decoder recurses once per level: [[[[…]]]] 100,000 deep would be a 500.
+        reason = "arrays or objects nested too deeply"
+    except _NotJson as error:
+        reason = str(error)
+    except ValueError as error:
+        # Python refuses integers of more than 4,300 digits (a guard against slow parsing).
+        reason = f"a value Python cannot read ({str(error).split(';')[0].lower()})"
+    raise InputError(_error_text(text, position, number, reason, start=position, near=False))
 
 
-def _error_text(text: str, offset: int, number: int, reason: str, start: int | None = None) -> str:
+def _error_text(
+    text: str,
+    offset: int,
+    number: int,
+    reason: str,
+    start: int | None = None,
+    *,
+    near: bool = True,
+) -> str:
+    """`near=False` when the decoder does not say where it stopped: the item is named."""
     line = line_of(text, offset)
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     where = f"item {number}"
     if start is not None:
         where += f" (which starts at line {line_of(text, start)})"
+    at = f" at line {line}, column {column}," if near else ""
     return (
-        f"The CSL-JSON is not valid JSON: {reason} at line {line}, column {column}, in {where}. "
+        f"The CSL-JSON is not valid JSON: {reason}{at} in {where}. "
         "Nothing was imported; export the file again or fix it there."
     )
 
@@ -169,8 +202,47 @@ def read_csl_json(text: str, *, progress: Progress | None = None) -> ReadResult:
                 )  # fmt: skip
             )
             continue
-        result.items.append(_item(value, text[start:end], line, number))
+        source = text[start:end]
+        item = _item(value, source, line, number)
+        # Only a "\u" escape can smuggle in what the check on the raw text refused.
+        unsafe = _unsafe_character(value) if "\\u" in source else None
+        if unsafe is not None:
+            character, where = unsafe
+            if _UNSAFE.search(item.csl["id"]):
+                item.csl["id"] = ""  # the message names the record instead
+            item.problem = (
+                f"has the character U+{ord(character):04X} (written “\\u{ord(character):04x}”) "
+                f"in {where}, which cannot be stored or shown: a control character or half "
+                "of a character. Fix it where the file was made and export it again"
+            )
+        result.items.append(item)
     return result
+
+
+# What the raw text may not hold (text.check_text), plus lone surrogates, which only a JSON
+# escape can make: a page with one cannot even be encoded, and databases refuse NUL.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff]")
+
+
+def _unsafe_character(value: Any) -> tuple[str, str] | None:
+    """The first unsafe character in an item's field names or text, and which field has it.
+
+    Iterative, so a legally deep item cannot overflow the stack."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        current, field_name = pending.pop()
+        if isinstance(current, str):
+            found = _UNSAFE.search(current)
+            if found:
+                return found.group(), f"“{_UNSAFE.sub('?', field_name)}”" if field_name else "it"
+        elif isinstance(current, dict):
+            for key, inner in current.items():
+                name = field_name or key
+                pending.append((key, name))
+                pending.append((inner, name))
+        elif isinstance(current, list):
+            pending.extend((inner, field_name) for inner in current)
+    return None
 
 
 def _item(value: dict[str, Any], source: str, line: int, number: int) -> SourceItem:
@@ -181,7 +253,8 @@ def _item(value: dict[str, Any], source: str, line: int, number: int) -> SourceI
         item.lines.setdefault(match.group(1), line + source.count("\n", 0, match.start()))
 
     raw_id = csl.get("id")
-    key = str(raw_id).strip() if isinstance(raw_id, (str, int)) else ""
+    # bool is an int to Python, but `true` is no key.
+    key = str(raw_id).strip() if isinstance(raw_id, (str, int)) and type(raw_id) is not bool else ""
     citation_key = str(csl.pop("citation-key", "") or "").strip()
     if not KEY_RE.fullmatch(key) or "://" in key:
         if KEY_RE.fullmatch(citation_key):
