@@ -74,6 +74,11 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
                 records.append((start, current))
                 current = []
             continue
+        if current and line.startswith("PMID-"):
+            # A PMID line always starts a record, even when the blank line before it was
+            # lost (citations pasted one after another, files joined).
+            records.append((start, current))
+            current = []
         if not current:
             start = number
         current.append(line.rstrip())
@@ -127,15 +132,27 @@ def _list(record: dict[str, Any], tag: str) -> list[str]:
     return [part.strip() for part in value if part.strip()]
 
 
+# A title that ends in an abbreviation keeps its period: PubMed adds none after "sp.",
+# "U.S." or "et al.", so removing one would cut the title's own text.
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?:sp|spp|subsp|var|al|etc|Inc|Ltd|Co|vs|v|Jr|Sr|cf|ca|approx|No)|"
+    r"\b(?:[A-Za-z]\.)+[A-Za-z])\.$"
+)
+# What PubMed puts in TI when an article has no English title; the title is then in TT.
+_NOT_AVAILABLE = "Not Available"
+
+
+def _without_period(value: str) -> str:
+    if value.endswith(".") and not value.endswith("..") and not _ABBREVIATION_END.search(value):
+        return value[:-1].rstrip()
+    return value
+
+
 def _title(value: str) -> str:
     """PubMed ends titles with a period and brackets translated ones: "[Title]."."""
-    value = value.strip()
-    if value.endswith(".") and not value.endswith(".."):
-        value = value[:-1].rstrip()
+    value = _without_period(value.strip())
     if value.startswith("[") and value.endswith("]"):
-        value = value[1:-1].strip()
-        if value.endswith(".") and not value.endswith(".."):
-            value = value[:-1].rstrip()
+        value = _without_period(value[1:-1].strip())
     return value
 
 
@@ -164,6 +181,12 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
     types = [t.lower() for t in _list(record, "PT")]
     book_title = _text(record, "BTI")
     title = _title(_text(record, "TI"))
+    if title == _NOT_AVAILABLE:
+        # The article's own title, in its language, is TT; without it there is no title.
+        title = _title(_text(record, "TT"))
+        at_title = "TT"
+    else:
+        at_title = "TI"
     if book_title and title:
         csl["type"] = "chapter"
     elif book_title or any("book" in t for t in types):
@@ -176,7 +199,7 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
         csl["type"] = "article-journal"
     if title:
         csl["title"] = title
-        item.lines["title"] = at.get("TI") or at.get("BTI") or item.line
+        item.lines["title"] = at.get(at_title) or at.get("BTI") or item.line
 
     authors = [_person(name) for name in _list(record, "FAU")]
     short = _list(record, "AU")
@@ -188,6 +211,12 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
     editors = [_person(name) for name in _list(record, "FED") or _list(record, "ED")]
     if editors:
         csl["editor"] = editors
+
+    if "published erratum" in types:
+        # Citable, but rarely what an article means to cite: the preview says so.
+        item.warnings.append(
+            "is a published erratum (PT “Published Erratum”), not the article it corrects"
+        )
 
     if csl["type"] == "chapter":
         csl["container-title"] = _title(book_title)
