@@ -134,16 +134,19 @@ def _list(record: dict[str, Any], tag: str) -> list[str]:
 
 # A title that ends in an abbreviation keeps its period: PubMed adds none after "sp.",
 # "U.S." or "et al.", so removing one would cut the title's own text.
-_ABBREVIATION_END = re.compile(
-    r"(?:\b(?:sp|spp|subsp|var|al|etc|Inc|Ltd|Co|vs|v|Jr|Sr|cf|ca|approx|No)|"
-    r"\b(?:[A-Za-z]\.)+[A-Za-z])\.$"
+# Matched against the last word alone, anchored: searched through the whole title, the
+# "(?:X\.)+" would be tried from every position, quadratic on a long run of "a.a.a.".
+_ABBREVIATION = re.compile(
+    r"\W*(?:sp|spp|subsp|var|al|etc|Inc|Ltd|Co|vs|v|Jr|Sr|cf|ca|approx|No|"
+    r"(?:[A-Za-z]\.)+[A-Za-z])\."
 )
 # What PubMed puts in TI when an article has no English title; the title is then in TT.
 _NOT_AVAILABLE = "Not Available"
 
 
 def _without_period(value: str) -> str:
-    if value.endswith(".") and not value.endswith("..") and not _ABBREVIATION_END.search(value):
+    last_word = value.rpartition(" ")[2]
+    if value.endswith(".") and not value.endswith("..") and not _ABBREVIATION.fullmatch(last_word):
         return value[:-1].rstrip()
     return value
 
