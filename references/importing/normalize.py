@@ -121,13 +121,16 @@ def clean_url(value: str, warnings: list[str], *, max_length: int = 1000) -> str
     value = (value or "").strip()
     if not value:
         return ""
-    parts: list[str] = []
+    # Pieces of each address, joined once at the end: adding piece by piece to a string
+    # would copy it every time, quadratic on a field of many short pieces.
+    pieces: list[list[str]] = []
     # "https://a.org/x; https://b.org/y": the separator is not part of the first address.
     for part in _URL_SEPARATOR.split(value):
-        if parts and not _URL_START.match(part):
-            parts[-1] += part  # a long address wrapped onto a new line
+        if pieces and not _URL_START.match(part):
+            pieces[-1].append(part)  # a long address wrapped onto a new line
         else:
-            parts.append(part)
+            pieces.append([part])
+    parts = ["".join(address) for address in pieces]
     valid = [part for part in parts if len(part) <= max_length and valid_url(part)]
     if not valid:
         shown = value if len(value) <= 80 else value[:77] + "…"

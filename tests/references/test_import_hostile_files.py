@@ -105,6 +105,23 @@ def test_fifty_megabytes_of_whitespace_is_read_quickly_by_the_command(tmp_path: 
     assert list(Reference.objects.values_list("key", flat=True)) == ["k"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An abstract of 400,000 wrapped lines (800 kB, well under the admin's limit).
+        "TY  - JOUR\nTI  - T\nAB  - a\n" + "a\n" * 400_000 + "ER  - \n",
+        # A link field of 400,000 pieces that are not addresses.
+        "TY  - JOUR\nTI  - T\nUR  - https://a.org " + "x " * 400_000 + "\nER  - \n",
+    ],
+    ids=["wrapped lines", "link pieces"],
+)
+def test_a_ris_value_in_many_pieces_is_read_in_linear_time(text):
+    started = time.monotonic()
+    [entry] = parse(text=text, format="ris").entries
+    assert time.monotonic() - started < 3  # quadratic, this took over ten seconds
+    assert entry.fields["title"] == "T"
+
+
 def test_the_admin_refuses_an_upload_over_the_limit_naming_it(admin_client):
     padded = b" " * MAX_UPLOAD_BYTES + b"[" + ITEM.encode() + b"]"
     response = admin_client.post(IMPORT_URL, {"file": SimpleUploadedFile("padded.json", padded)})

@@ -97,6 +97,19 @@ class _Record:
         self.number = number
         self.tags: list[tuple[str, str, int]] = []  # (tag, value, line)
         self.problems: list[str] = []
+        self._continued: dict[int, list[str]] = {}  # tag index → its wrapped lines
+
+    def continue_last(self, text: str) -> None:
+        """A wrapped line of the last tag's value. Kept apart and joined once (`close`):
+        adding each line to the value would copy it every time, quadratic in the lines."""
+        self._continued.setdefault(len(self.tags) - 1, []).append(text)
+
+    def close(self) -> _Record:
+        for index, more in self._continued.items():
+            tag, value, at = self.tags[index]
+            self.tags[index] = (tag, " ".join([value, *more]).strip(), at)
+        self._continued = {}
+        return self
 
     def values(self, *tags: str) -> list[str]:
         return [value for tag, value, _ in self.tags if tag in tags and value]
@@ -129,8 +142,7 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
                 and not _LOOKS_LIKE_TAG.match(line)
             ):
                 # A wrapped value: it continues the previous tag.
-                tag, value, at = current.tags[-1]
-                current.tags[-1] = (tag, f"{value} {line.strip()}".strip(), at)
+                current.continue_last(line.strip())
                 continue
             reason = f"line {number} is not an RIS line (“TAG  - value”): “{line.strip()[:60]}”"
             if current is None:
@@ -147,7 +159,7 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
                 current.problems.append(
                     f"the record has no “ER  - ” before the next record starts at line {number}"
                 )
-                records.append(current)
+                records.append(current.close())
             current = _Record(number, len(records) + 1)
             current.tags.append((tag, value, number))
             continue
@@ -162,13 +174,13 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
             )
             continue
         if tag == "ER":
-            records.append(current)
+            records.append(current.close())
             current = None
             continue
         current.tags.append((tag, value, number))
     if current is not None:
         current.problems.append("the file ends before this record's “ER  - ” line")
-        records.append(current)
+        records.append(current.close())
 
     total = len(records)
     for done, record in enumerate(records, start=1):
