@@ -448,6 +448,8 @@ def loose_date(value: str) -> tuple[int, int | None, int | None] | None:
     if not year_match:
         return None
     year = int(year_match.group(1))
+    if year == 0:
+        return None  # "0000": a placeholder some exporters write for "no year"
     # RIS: "2019/05/03/", "2019///", and "2019/05" with its second slash left off.
     slashed = re.match(r"^(\d{4})/(\d{0,2})(?:/(\d{0,2}))?(?!\d)", text)
     if slashed:

@@ -181,3 +181,23 @@ def test_only_a_local_attachment_gives_no_url_and_no_warning():
     entry = only_entry("TY  - JOUR\nTI  - T\nPY  - 2020\nL1  - file:///C:/papers/x.pdf\nER  - \n")
     assert "url" not in entry.fields
     assert entry.warnings == []
+
+
+def test_a_placeholder_year_is_no_year_and_says_so_in_the_source_s_words():
+    entry = only_entry("TY  - JOUR\nTI  - T\nPY  - 0000\nER  - \n")
+    assert "issued_year" not in entry.fields
+    assert entry.warnings == [
+        "entry anont (line 1) has the year “0000”, which is not a year; it will be cited as “n.d.”"
+    ]
+
+
+def test_several_names_on_one_author_line_are_read_as_several_with_a_warning():
+    entry = only_entry("TY  - JOUR\nTI  - T\nPY  - 2020\nAU  - Smith, J; Jones, K\nER  - \n")
+    assert entry.fields["authors"] == [
+        {"family": "Smith", "given": "J"},
+        {"family": "Jones", "given": "K"},
+    ]
+    assert entry.warnings == [
+        "entry smith2020t (line 1) has 2 names in one AU line (“Smith, J; Jones, K”); each is "
+        "read as a name of its own"
+    ]

@@ -199,30 +199,37 @@ _WRAPPING_TAGS = frozenset(("AB", "N2", "N1", "TI", "T1", "T2", "T3", "BT", "CT"
 _LOOKS_LIKE_TAG = re.compile(r"^\s*[A-Za-z][A-Za-z0-9](?:\s+-|-(?:\s|$))")
 
 
-def _names(values: list[str]) -> list[dict[str, str]]:
-    names = []
-    for value in values:
-        value = value.strip()
-        if not value:
-            continue
-        if "," not in value:
-            # One name: a person known by one name, or an organisation.
-            names.append({"literal": value} if " " in value else {"family": value})
-            continue
-        if looks_like_organisation(value) and " " in value.partition(",")[0].strip():
-            # "Centers for Disease Control and Prevention (U.S.), Division of …": an
-            # organisation whose name has a comma, not "Family, Given".
-            names.append({"literal": value.rstrip(",").strip()})
-            continue
-        family, _, rest = value.partition(",")
-        given, _, suffix = rest.partition(",")
-        name = {"family": family.strip()}
-        if given.strip():
-            name["given"] = given.strip()
-        if suffix.strip():
-            name["suffix"] = suffix.strip()
-        names.append(name)
+def _names(values: list[str], tag: str, warnings: list[str]) -> list[dict[str, str]]:
+    names: list[dict[str, str]] = []
+    for line_value in values:
+        # One name per line is RIS; "Smith, J; Jones, K" (hand-made files, some web
+        # exporters) is several, and read as one it would print as "Smith, K, J; Jones".
+        several = [part.strip() for part in line_value.split(";") if part.strip()]
+        if len(several) > 1:
+            warnings.append(
+                f"has {len(several)} names in one {tag} line (“{line_value[:80]}”); "
+                "each is read as a name of its own"
+            )
+        names.extend(_name(value) for value in several)
     return names
+
+
+def _name(value: str) -> dict[str, str]:
+    """ "Family, Given[, Suffix]", or one name (a person known by one name, an organisation)."""
+    if "," not in value:
+        return {"literal": value} if " " in value else {"family": value}
+    if looks_like_organisation(value) and " " in value.partition(",")[0].strip():
+        # "Centers for Disease Control and Prevention (U.S.), Division of …": an
+        # organisation whose name has a comma, not "Family, Given".
+        return {"literal": value.rstrip(",").strip()}
+    family, _, rest = value.partition(",")
+    given, _, suffix = rest.partition(",")
+    name = {"family": family.strip()}
+    if given.strip():
+        name["given"] = given.strip()
+    if suffix.strip():
+        name["suffix"] = suffix.strip()
+    return name
 
 
 def _item(record: _Record) -> SourceItem:
@@ -262,12 +269,12 @@ def _item(record: _Record) -> SourceItem:
             put("container-title", "T2", "JF", "JO", "JA", "J2", "J1", "BT")
         put("collection-title", "T3")
 
-    authors = _names(record.values("AU", "A1"))
+    authors = _names(record.values("AU", "A1"), "AU", item.warnings)
     if authors:
         csl["author"] = authors
         lines["author"] = record.first("AU", "A1")[1]
-    editors = _names(record.values("A2", "ED") if ris_type in _BOOKS | _CONTAINED else
-                     record.values("ED"))  # fmt: skip
+    editor_tags = ("A2", "ED") if ris_type in _BOOKS | _CONTAINED else ("ED",)
+    editors = _names(record.values(*editor_tags), "/".join(editor_tags), item.warnings)
     if editors:
         csl["editor"] = editors
 
