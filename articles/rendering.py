@@ -251,10 +251,16 @@ def narrative_authors(item: Mapping) -> str:
 
 
 def _narratives(root, references: Mapping[str, Mapping], style: str) -> None:
-    """Numeric styles print `@key says` as a bare number: put the authors before it."""
+    """Numeric styles print `@key says` as a bare number: put the authors before it.
+
+    The mark (writer_attributes.lua) stands just before the citation; citeproc may have
+    put the punctuation it moved between the two, so the names go before that too
+    ("Written by Rauer.¹").
+    """
     for marker in list(root.iterfind(".//span[@class='x-narrative']")):
-        cluster = marker.find("span[@class='citation']")
-        key = (cluster.get("data-cites") or "").split(" ")[0] if cluster is not None else ""
+        cluster = marker.getnext()
+        is_citation = cluster is not None and cluster.get("class") == "citation"
+        key = (cluster.get("data-cites") or "").split(" ")[0] if is_citation else ""
         if style == "ama" and key in references:
             marker.text = narrative_authors(references[key])
         _unwrap(marker)
@@ -308,18 +314,37 @@ def _link_citations(
 
 def _colon_outside(cluster, sup) -> None:
     """AMA 11: superscripts go outside periods and commas (pandoc's notes-after-punctuation
-    does that) but inside colons and semicolons, which pandoc also moves."""
+    does that) but inside colons and semicolons, which pandoc also moves.
+
+    citeproc puts the mark it moved inside the citation when no space came before it
+    (`word[@a]:`, and every narrative citation, whose mark stands between) and before
+    the citation otherwise."""
     previous = cluster.getprevious()
-    parent = cluster.getparent()
-    before = previous.tail if previous is not None else parent.text
+    if cluster.text:
+        holder, attribute = cluster, "text"
+    elif previous is not None:
+        holder, attribute = previous, "tail"
+    else:
+        holder, attribute = cluster.getparent(), "text"
+    before = getattr(holder, attribute) or ""
     if not before or before[-1] not in ":;":
         return
-    mark = before[-1]
-    if previous is not None:
-        previous.tail = before[:-1]
-    else:
-        parent.text = before[:-1]
-    cluster.tail = mark + (cluster.tail or "")
+    setattr(holder, attribute, before[:-1])
+    cluster.tail = before[-1] + (cluster.tail or "")
+
+
+def _separate_adjacent_groups(root) -> None:
+    """AMA 11 §3.6.1 separates the numbers of one place in the text by commas ("¹,²").
+    Two citations with nothing between them (`[@a], [@b]`: citeproc moves the comma and
+    drops the space) would print ¹² and read as reference 12: a comma goes between."""
+    for sup in list(root.iterfind(".//sup[@class='citation-group']")):
+        following = sup.getnext()
+        if sup.tail or following is None or following.get("class") != "citation-group":
+            continue
+        if len(sup):
+            sup[-1].tail = (sup[-1].tail or "") + ","
+        else:
+            sup.text = (sup.text or "") + ","
 
 
 def _reference_list(
@@ -345,7 +370,8 @@ def _reference_list(
         text = _ET_AL_IN_ENTRY.sub(", et al.", _inner_html(content).strip())
         text = text.replace(", et al.,", ", et al.,")
         pmid = str(references.get(key, {}).get("PMID", "")).strip()
-        if pmid.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" and other scripts' digits.
+        if pmid.isascii() and pmid.isdigit():
             text += (
                 f' <a class="pubmed" href="https://pubmed.ncbi.nlm.nih.gov/{pmid}/">'
                 f"PubMed {pmid}</a>"
@@ -416,6 +442,8 @@ def _render_cached(body: str, references_json: str, style: str, media_url: str) 
         parent.remove(refs)
     _narratives(root, references, style)
     counts, unknown = _link_citations(root, body, style, set(references))
+    if style == "ama":
+        _separate_adjacent_groups(root)
     references_html, cited = _reference_list(refs, references, counts, style)
     _demote_headings(root)
     toc = _toc(root)

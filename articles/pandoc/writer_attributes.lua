@@ -47,11 +47,14 @@ local function clean_raw(el)
 end
 
 -- Marks narrative citations (`@key says`), which numeric styles print as a bare number:
--- the renderer puts the authors' names before it. Made here, after the writer's spans
--- were stripped, so a writer cannot forge the mark.
+-- the renderer puts the authors' names where the empty mark is. Made here, after the
+-- writer's spans were stripped, so a writer cannot forge the mark. The mark goes before
+-- the citation, not around it: citeproc must still see the citation beside the text
+-- that follows, or it would not move a period or comma before the superscript
+-- ("Written by Rauer.¹", AMA 11 §3.6.1), as it does for every other citation.
 local function Cite(el)
   if el.citations[1].mode == "AuthorInText" then
-    return pandoc.Span({el}, pandoc.Attr("", {"x-narrative"}))
+    return {pandoc.Span({}, pandoc.Attr("", {"x-narrative"})), el}
   end
 end
 
