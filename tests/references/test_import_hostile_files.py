@@ -54,6 +54,15 @@ def test_the_admin_refuses_it_without_a_500(admin_client, text):
     assert snapshot() == before
 
 
+def test_the_command_refuses_it_and_writes_nothing(tmp_path: Path):
+    path = file_writer(tmp_path, "deep.json")(UNREADABLE_JSON["nested arrays"])
+    with pytest.raises(
+        CommandError, match=r"nested too deeply in item 1 \(which starts at line 1\)"
+    ):
+        call_command("import_references", path, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Reference.objects.exists()
+
+
 # JSON escapes get past the check for control characters in the raw text: "\u0000" is six
 # printable characters until the decoder turns it into a NUL, which PostgreSQL refuses, an
 # XML feed cannot carry, and (for a lone surrogate) no page can even be encoded with.

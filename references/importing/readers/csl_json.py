@@ -11,7 +11,9 @@ messages), takes `id` as the citation key, and tidies what the exporters add:
 - Zotero writes the PMID into `note` ("PMID: 31234567"): it becomes the PMID.
 
 Invalid JSON is refused as a whole (nothing in a broken file can be trusted), naming the
-item and line where the parser stopped.
+item and line where the parser stopped; so are NaN and Infinity, numbers Python will not
+read and nesting too deep to decode. An item whose text holds an escaped control
+character or half a character ("\u0000", "\ud800") fails on its own, naming its line.
 """
 
 from __future__ import annotations

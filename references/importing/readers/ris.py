@@ -10,6 +10,8 @@ what the common exporters actually write:
 
 - authors AU, A1 (then A2/ED as editors); "Family, Given" or a single name, which is an
   organisation when it has spaces ("World Health Organization", EndNote's trailing comma)
+  or reads as one ("Centers for Disease Control (U.S.), Division of …"); names separated
+  by ";" on one line are several names, with a warning
 - title TI, T1 (CT, BT for books); journal T2, JF, JO, JA, J2, J1 in that order; series T3
 - year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA; access date Y2
 - VL volume, IS issue, SP/EP pages (EP may be short: 823/8), SN (ISBN for books),
