@@ -12,17 +12,14 @@ links, prefixed headings, table of contents, word count).
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import tempfile
 from collections import Counter
 
 import lxml.html
 import pytest
 
-from articles.pandoc import pandoc_binary, style_path
 from articles.rendering import for_citeproc, render_article
+from tests.articles.pandoc_citeproc import pandoc_citeproc
 
 STYLES = ("apa", "ama")
 
@@ -102,26 +99,9 @@ NARRATIVE = [
 
 
 def raw_pandoc(body: str, style: str) -> str:
-    """pandoc --citeproc as a Pandoc, Quarto or Zotero user runs it."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump([for_citeproc(entry) for entry in LIBRARY.values()], handle)
-        bibliography = handle.name
-    done = subprocess.run(  # noqa: S603 - our pinned binary
-        [
-            pandoc_binary(),
-            "--from=markdown",
-            "--to=html5",
-            "--wrap=none",
-            "--citeproc",
-            f"--csl={style_path(style)}",
-            f"--bibliography={bibliography}",
-            "--metadata=notes-after-punctuation=true",
-        ],
-        input=body.encode(),
-        capture_output=True,
-        check=True,
+    return pandoc_citeproc(
+        body, style=style, items=[for_citeproc(entry) for entry in LIBRARY.values()]
     )
-    return done.stdout.decode()
 
 
 def words(fragment) -> str:

@@ -9,16 +9,13 @@ identical.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import tempfile
 
 import lxml.html
 import pytest
 
-from articles.pandoc import pandoc_binary, style_path
 from articles.rendering import render_article
+from tests.articles.pandoc_citeproc import pandoc_citeproc
 
 STYLES = ("apa", "ama")
 
@@ -102,26 +99,7 @@ NARRATIVE = [
 
 
 def raw_pandoc(body: str, style: str) -> str:
-    """pandoc --citeproc as a Pandoc, Quarto or Zotero user would run it."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(list(LIBRARY.values()), handle)
-        bibliography = handle.name
-    done = subprocess.run(  # noqa: S603 - our pinned binary
-        [
-            pandoc_binary(),
-            "--from=markdown",
-            "--to=html5",
-            "--wrap=none",
-            "--citeproc",
-            f"--csl={style_path(style)}",
-            f"--bibliography={bibliography}",
-            "--metadata=notes-after-punctuation=true",
-        ],
-        input=body.encode(),
-        capture_output=True,
-        check=True,
-    )
-    return done.stdout.decode()
+    return pandoc_citeproc(body, style=style, items=LIBRARY.values())
 
 
 def text(fragment) -> str:
