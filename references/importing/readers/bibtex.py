@@ -33,6 +33,7 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
+    ImplicitComment,
     ParsingFailedBlock,
     String,
 )
@@ -247,11 +248,23 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
 
     raw_entries: list[_RawEntry] = []
     first_by_key: dict[str, _RawEntry] = {}
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if type(block) is Entry:  # the usual block, before the slower isinstance checks
             raw = _raw_entry(block, macros)
             raw_entries.append(raw)
             first_by_key[raw.key] = raw
+        elif type(block) is ImplicitComment:
+            # Text between blocks is a comment to BibTeX, unless it is the rest of the entry
+            # before it, cut off by a "}" too many: its fields would be lost without a word.
+            if index and isinstance(blocks[index - 1], Entry) and raw_entries:
+                cut_off = _CUT_OFF_FIELDS.match(block.comment)
+                if cut_off and raw_entries[-1].line == _line(blocks[index - 1]):
+                    shown = _SPACES.sub(" ", block.comment.strip().lstrip(",").strip())
+                    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+                    raw_entries[-1].bad_values.append(
+                        f"a “}}” too many at line {_line(block)} closes the entry early, and "
+                        f"“{shown}” after it would be lost; remove the extra “}}”"
+                    )
         elif isinstance(block, DuplicateBlockKeyBlock):
             if isinstance(block.ignore_error_block, Entry):
                 raw = _raw_entry(block.ignore_error_block, macros)
@@ -312,6 +325,10 @@ def read_bibtex(text: str, *, progress: Progress | None = None) -> ReadResult:
         except _EntryFailed as error:
             item.problem = error.reason
     return result
+
+
+# "author = {…}" (or ", author = …") right after an entry's closing brace.
+_CUT_OFF_FIELDS = re.compile(r"\s*,?\s*[A-Za-z][\w.:+-]*\s*=\s*[{\"\w]")
 
 
 def _line(block: Block) -> int:
@@ -423,6 +440,10 @@ class _BadValue(Exception):
     pass
 
 
+# A complete value followed by the next field: `{Missing Comma}  author = {…}`.
+_MISSING_COMMA = re.compile(r"(?:\{.*\}|\".*\"|\d+)\s+([A-Za-z][\w.:+-]*)\s*=", re.S)
+
+
 def _evaluate(value: str, macros: dict[str, str], warnings: list[str]) -> str:
     """Resolve one raw value: delimiters, @string macros, month macros and `#`.
 
@@ -444,6 +465,13 @@ def _evaluate(value: str, macros: dict[str, str], warnings: list[str]) -> str:
             warnings.append(f"uses @string {part}, which this file does not define")
             out.append(part)
         else:
+            missing_comma = _MISSING_COMMA.match(part)
+            if missing_comma:
+                # `title = {A}` and then `author = …` on the next line: the splitter read
+                # both as one value.
+                raise _BadValue(
+                    f"a “,” is missing after its value, before “{missing_comma.group(1)} =”"
+                )
             raise _BadValue(
                 f"“{_SPACES.sub(' ', part)[:60]}” is not a BibTeX value; "
                 "enclose it in braces: {…}"
@@ -522,7 +550,8 @@ _PLAIN_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(r"Expected comma after entry key, but found (?P<found>.*)"),
-        "the entry has no citation key: expected “@type{{key,” but found “{found}”",
+        "the entry has no citation key, or no “,” after it: expected “@type{{key,” but "
+        "found “{found}”",
     ),
     (
         re.compile(r"Expected a `=` after entry key `(?P<name>[^`]*)`"),
