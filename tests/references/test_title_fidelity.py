@@ -38,8 +38,12 @@ def raw_titles(text: str) -> dict[str, str]:
     titles = {}
     for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
         entry = getattr(block, "ignore_error_block", block)  # e.g. a repeated annote
-        if isinstance(entry, Entry) and "title" in entry.fields_dict:
-            titles.setdefault(entry.key, entry.fields_dict["title"].value)
+        if isinstance(entry, Entry):
+            # Field names are case-insensitive: MathSciNet writes TITLE.
+            for bib_field in entry.fields:
+                if bib_field.key.strip().lower() == "title":
+                    titles.setdefault(entry.key, bib_field.value)
+                    break
     return titles
 
 
