@@ -107,6 +107,19 @@ _OWN_SYMBOLS = {
     "eTeX": "eTeX", "pdfTeX": "pdfTeX", "pdfLaTeX": "pdfLaTeX", "ConTeXt": "ConTeXt",
     "AmS": "AMS", "AmSTeX": "AMS-TeX", "METAFONT": "METAFONT", "MF": "METAFONT",
     "MP": "MetaPost", "BibLaTeX": "BibLaTeX", "biblatex": "biblatex", "bibtex": "BibTeX",
+    # MathSciNet transliterates Russian names with a soft sign: Arnol\cprime d → Arnolʹd.
+    "cprime": "ʹ", "cdprime": "ʺ",
+    # siunitx, which dose and concentration titles use: \si{\micro\gram\per\litre}.
+    "yocto": "y", "zepto": "z", "atto": "a", "femto": "f", "pico": "p", "nano": "n",
+    "micro": "µ", "milli": "m", "centi": "c", "deci": "d", "deca": "da", "deka": "da",
+    "hecto": "h", "kilo": "k", "mega": "M", "giga": "G", "tera": "T", "gram": "g",
+    "metre": "m", "meter": "m", "litre": "L", "liter": "L", "mole": "mol",
+    "molar": "M", "second": "s", "minute": "min", "hour": "h", "kelvin": "K",
+    "ampere": "A", "candela": "cd", "hertz": "Hz", "newton": "N", "pascal": "Pa",
+    "joule": "J", "watt": "W", "volt": "V", "ohm": "Ω", "becquerel": "Bq",
+    "gray": "Gy", "sievert": "Sv", "katal": "kat", "dalton": "Da", "tesla": "T",
+    "celsius": "°C", "degreeCelsius": "°C", "percent": "%", "per": "/",
+    "squared": "²", "cubed": "³",
 }  # fmt: skip
 
 
@@ -155,6 +168,8 @@ _DROPPED_ARGUMENT = frozenset((
 # Two arguments, the first of which is not text: \href{url}{text}.
 _SECOND_ARGUMENT = frozenset(("href", "textcolor", "foreignlanguage", "hyperref", "foreignquote",
                               "colorbox", "hyperlink"))  # fmt: skip
+# Two arguments shown with a space between: siunitx's \SI{5}{\milli\gram} is "5 mg".
+_NUMBER_AND_UNIT = frozenset(("SI", "qty"))
 # Declarations change the style of the rest of their group: {\em text}, {\bf text}.
 _DECLARATIONS = {"em": ITALIC, "it": ITALIC, "itshape": ITALIC, "sl": ITALIC,
                  "slshape": ITALIC, "bf": BOLD, "bfseries": BOLD, "upshape": -ITALIC,
@@ -318,6 +333,9 @@ def _render(nodes: list, style: int, protected: bool, out: list[Run], *, math: b
                 out.append((_CONTROL_SYMBOLS.get(char, char), style, protected))
         elif node[0] == "^":
             argument, index = _take_argument(nodes, index)
+            if node[1] == "^" and argument == [("c", "circ")]:
+                out.append(("°", style, True))  # $37^\circ$C: a degree sign, not a raised ∘
+                continue
             _render(argument, style | (SUP if node[1] == "^" else SUB), True, out, math=math)
         else:
             name = node[1]
@@ -347,6 +365,12 @@ def _render(nodes: list, style: int, protected: bool, out: list[Run], *, math: b
                 _, index = _take_argument(nodes, index)
                 if name.startswith("hspace"):
                     out.append((" ", style, protected))
+            elif name in _NUMBER_AND_UNIT:
+                number, index = _take_argument(nodes, index)
+                unit, index = _take_argument(nodes, index)
+                _render(number, style, True, out, math=math)
+                out.append((" ", style, True))
+                _render(unit, style, True, out, math=math)
             elif name in _SECOND_ARGUMENT:
                 _, index = _take_argument(nodes, index)
                 argument, index = _take_argument(nodes, index)
@@ -431,6 +455,11 @@ def _sentence_cased_text(runs: list[Run]) -> str | None:
             at_start = False
         else:
             at_start = _after(separator, _AFTER_WORD) <= _START_SENTENCE
+            if at_start and separator[0] == "." and _after_abbreviation(pieces[index - 2]):
+                # "E. coli", "S. aureus", "vs. placebo", "e.g. the": the period ends an
+                # abbreviation, not a sentence. Only the capitalising is skipped; a
+                # capitalised word after it ("J. Smith") stays as it is either way.
+                at_start = word[0].isupper()
         if at_start:
             new = _starting_form(word)
         else:
@@ -473,13 +502,31 @@ def _inner_form(word: str) -> str | None:
 
 
 def _starting_form(word: str) -> str | None:
-    """The first word of a title or sentence: "Quality" and "quality" become "Quality"."""
+    """The first word of a title or sentence: "Quality" and "quality" become "Quality".
+
+    A word starting with a Greek letter or the micro sign is a symbol in an English title
+    (α-synuclein, β-blockers, µg/L) and stays lower case: "Β" and "Μ" are other letters.
+    """
+    first = word[0]
+    if first == "µ" or "\u0370" <= first <= "\u03ff" or "\u1f00" <= first <= "\u1fff":
+        return None
     rest = word[1:]
     capitalised = word[0].isupper() and rest.isalpha() and rest.islower()
     if not (capitalised or (word.isalpha() and word.islower())):
         return None
     new = word[0].upper() + rest.lower()
     return new if new != word and len(new) == len(word) else None
+
+
+# Words a period follows without ending a sentence (besides single letters: "E. coli").
+_ABBREVIATIONS = frozenset((
+    "vs", "cf", "ca", "approx", "al", "sp", "spp", "subsp", "var", "viz", "resp", "incl",
+    "esp", "ie", "eg",
+))  # fmt: skip
+
+
+def _after_abbreviation(word: str) -> bool:
+    return len(word) == 1 or word.lower() in _ABBREVIATIONS
 
 
 # Words inside sentences repeat from title to title: each is decided once. Bounded: it is

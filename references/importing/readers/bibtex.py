@@ -41,7 +41,7 @@ from bibtexparser.model import (
 from ...models import ReferenceType
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
 from ..latex import latex_to_rich_text, latex_to_unicode
-from ..normalize import month_number, parse_edtf, valid_date
+from ..normalize import looks_like_organisation, month_number, parse_edtf, valid_date
 from ..richtext import rich_text_plain
 
 # The splitter logs every malformed block at WARNING level. We report those blocks to the
@@ -904,15 +904,21 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
     value = value.strip()
     if not value:
         return [], False
-    if _SIMPLE_NAMES.fullmatch(value):
-        fast = _simple_names(value)
+    # EndNote ends an organisation's name with a comma; one with "and" in it ("Agency for
+    # Healthcare Research and Quality,") must not be split there: the general path joins it.
+    endnote_organisation = value[-1] == "," or ", and " in value
+    if not endnote_organisation and _SIMPLE_NAMES.fullmatch(value):
+        fast = _simple_names(value, role, warnings)
         if fast is not None:
             return fast
+    raw_names = split_multiple_persons_names(value)
+    if endnote_organisation:
+        raw_names = _join_endnote_organisations(raw_names)
     names: list[dict[str, str]] = []
     et_al = False
-    for raw_name in split_multiple_persons_names(value):
+    for raw_name in raw_names:
         raw_name = raw_name.strip()
-        if raw_name == "others":
+        if raw_name.lower() in _ET_AL:
             et_al = True
             continue
         if _fully_braced(raw_name):
@@ -926,6 +932,11 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
             # EndNote's "American College of Surgeons," is one name without a given name.
             names.append({"family": latex_to_unicode(raw_name[:-1])})
             continue
+        if "," not in raw_name and " " in raw_name:
+            organisation = _unbraced_organisation(raw_name, role, warnings)
+            if organisation:
+                names.append(organisation)
+                continue
         try:
             parts = parse_single_name_into_parts(raw_name)
         except InvalidNameError as error:
@@ -950,7 +961,63 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
     return names, et_al
 
 
-def _simple_names(value: str) -> tuple[list[dict[str, str]], bool] | None:
+# What ends an author list that goes on: BibTeX's "and others", and what people type.
+_ET_AL = frozenset(("others", "et al.", "et al", "et. al.", "et.al.", "etal"))
+
+
+def _join_endnote_organisations(raw_names: list[str]) -> list[str]:
+    """ "National Institute for Health" and "Care Excellence,": one organisation, which
+    EndNote wrote with a final comma and BibTeX splits at its "and". People in EndNote's
+    lists always have a comma ("Smith, J."), so a comma-less part before such a name is
+    the organisation's beginning when the whole reads as one."""
+    joined: list[str] = []
+    for raw_name in raw_names:
+        name = raw_name.strip()
+        if (
+            joined
+            and name.endswith(",")
+            and name.count(",") == 1
+            and "," not in joined[-1]
+            and joined[-1].lower() not in _ET_AL
+            and not _fully_braced(joined[-1])
+            and looks_like_organisation(f"{joined[-1]} and {name[:-1]}")
+        ):
+            joined[-1] = f"{joined[-1]} and {name}"
+        else:
+            joined.append(name)
+    return joined
+
+
+def _unbraced_organisation(raw_name: str, role: str, warnings: list[str]) -> dict[str, str] | None:
+    """ "World Health Organization" without braces (Google Scholar, hand-typed files):
+    BibTeX would make it "Organization, W. H."; it is kept as one name, with a warning."""
+    literal = latex_to_unicode(raw_name)
+    if not looks_like_organisation(literal) or not (
+        _ORGANISATION_END.search(literal) or not _CONNECTORS.isdisjoint(literal.split())
+    ):
+        return None
+    warnings.append(
+        f"has the {role} “{literal}”, which looks like an organisation written without "
+        "braces; kept as one name (in BibTeX, wrap it in braces: {…})"
+    )
+    return {"literal": literal}
+
+
+# Without a connecting word ("of", "for"…) a name counts as an organisation's only when it
+# ends in a word no surname is ("World Health Organization"): "Mary Anne Union" and
+# "John Center" stay people.
+_ORGANISATION_END = re.compile(
+    r"\b(?:Association|Society|Organi[sz]ation|Institute|Institutes|Committee|Council|"
+    r"Department|Ministry|Agency|Foundation|University|Federation|Academy|Academies|"
+    r"Collaboration|Collaborative|Consortium|Administration|Commission|Programme|"
+    r"Coalition|Initiative|Registry|Investigators|Authority|Corporation)$"
+)
+_CONNECTORS = frozenset(("of", "for", "and", "on", "the", "&"))
+
+
+def _simple_names(
+    value: str, role: str, warnings: list[str]
+) -> tuple[list[dict[str, str]], bool] | None:
     """The common case without bibtexparser's general name parser, or None to use it.
 
     Only for values whose braces hold no spaces or commas (`M{\\"u}ller`), so decoding
@@ -961,7 +1028,7 @@ def _simple_names(value: str) -> tuple[list[dict[str, str]], bool] | None:
     for raw_name in _AND_DECODED.split(latex_to_unicode(value)):
         if not raw_name:
             return None
-        if raw_name == "others":
+        if raw_name == "others" or raw_name.lower() in _ET_AL:
             et_al = True
             continue
         commas = raw_name.count(",")
@@ -970,6 +1037,11 @@ def _simple_names(value: str) -> tuple[list[dict[str, str]], bool] | None:
             if len(words) == 1:
                 names.append({"family": words[0]})
                 continue
+            if len(words) > 2:
+                organisation = _unbraced_organisation(raw_name, role, warnings)
+                if organisation:
+                    names.append(organisation)
+                    continue
             if any(not word[0].isalpha() for word in words):
                 return None
             lower = [i for i, word in enumerate(words[:-1]) if word[0].islower()]
