@@ -625,6 +625,8 @@ def _brace_runs(value: str) -> list[Run]:
 def latex_to_rich_text(value: str, *, sentence_case: bool = False) -> str:
     """A title: Unicode with CSL rich-text markup (`<i>`, `<b>`, `<sup>`, `<sub>`),
     in sentence case when asked (English titles)."""
+    if "<" in value or "textless" in value:
+        value = _HTML_CASE_MARKUP.sub(_protected_group, value)
     runs = _runs(value)
     if sentence_case:
         if not any(run[1] for run in runs):
@@ -635,6 +637,20 @@ def latex_to_rich_text(value: str, *, sentence_case: bool = False) -> str:
             return _collapse(text)
         runs = _sentence_case(runs)
     return serialize(runs)
+
+
+# Rich text that Zotero keeps from publishers' metadata and writes as it is, or as
+# {\textless}scp{\textgreater}: Wiley's <scp>COVID</scp>-19, CSL's <span class="nocase">.
+# No CSL processor reads these tags; their text is small capitals or case-protected.
+_HTML_CASE_MARKUP = re.compile(
+    r"(?:<|\{\\textless\})(scp|sc|span)\b[^<>{}]*(?:>|\{\\textgreater\})"
+    r"(?P<text>[^<>{}]*)"
+    r"(?:<|\{\\textless\})/\1(?:>|\{\\textgreater\})"
+)
+
+
+def _protected_group(match: re.Match[str]) -> str:
+    return "{" + match.group("text") + "}"
 
 
 @lru_cache(maxsize=4096)

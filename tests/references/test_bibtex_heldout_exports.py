@@ -304,3 +304,26 @@ def test_better_bibtex_language_and_subtitle():
     assert found["doe_bold_2020"].fields["title"] == (
         "<b>Bold</b> claims and Small Caps in Cardiology"
     )
+
+
+@pytest.mark.parametrize(
+    ("latex", "stored"),
+    [
+        # Wiley's small capitals, kept by Zotero from Crossref and written escaped.
+        (
+            "{\\textless}scp{\\textgreater}COVID{\\textless}/scp{\\textgreater}-19 and "
+            "{Mental} {Health}",
+            "COVID-19 and Mental Health",
+        ),
+        ("<scp>COVID</scp>‐19 and Anxiety", "COVID‐19 and anxiety"),
+        ('The <span class="nocase">iPhone</span> Study', "The iPhone study"),
+        # CSL's own markup stays markup; anything else stays text.
+        (
+            "{\\textless}sup{\\textgreater}18{\\textless}/sup{\\textgreater}F-FDG {PET}",
+            "<sup>18</sup>F-FDG PET",
+        ),
+        ("A <script>x</script> Title", "A <script>x</script> title"),
+    ],
+)
+def test_zotero_rich_text_tags_no_csl_processor_reads_are_unwrapped(latex, stored):
+    assert title(latex) == stored
