@@ -7,8 +7,10 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from references.importing import parse
 from references.models import Reference
@@ -118,4 +120,19 @@ def test_the_import_writes_nothing(text, tmp_path: Path):
             stdout=io.StringIO(),
             stderr=io.StringIO(),
         )
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_a_twenty_megabyte_file_is_refused_naming_the_limit(admin_client):
+    entry = "@article{k%d, title={Title %d}, year=2020, abstract={%s}}\n"
+    data = "".join(entry % (i, i, "x" * 2000) for i in range(10_500)).encode()
+    assert len(data) > 20 * 1024 * 1024
+    before = snapshot()
+    response = admin_client.post(
+        reverse("admin:references_reference_import"),
+        {"file": SimpleUploadedFile("big.bib", data)},
+    )
+    assert response.status_code == 413
+    assert "at most 10 MB" in response.content.decode()
     assert snapshot() == before
