@@ -327,3 +327,16 @@ def test_better_bibtex_language_and_subtitle():
 )
 def test_zotero_rich_text_tags_no_csl_processor_reads_are_unwrapped(latex, stored):
     assert title(latex) == stored
+
+
+def test_better_bibtex_extended_name_format():
+    [entry] = entries(
+        "@article{k, title={T}, date={2020}, author={family=Berg, given=Jan, prefix=van der, "
+        "useprefix=true and family={King}, given={Martin Luther}, suffix={Jr.} and Doe, Jane}}"
+    ).values()
+    assert entry.fields["authors"] == [
+        {"family": "van der Berg", "given": "Jan"},
+        {"family": "King, Jr.", "given": "Martin Luther"},
+        {"family": "Doe", "given": "Jane"},
+    ]
+    assert entry.warnings == []

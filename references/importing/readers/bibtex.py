@@ -907,7 +907,8 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
     # EndNote ends an organisation's name with a comma; one with "and" in it ("Agency for
     # Healthcare Research and Quality,") must not be split there: the general path joins it.
     endnote_organisation = value[-1] == "," or ", and " in value
-    if not endnote_organisation and _SIMPLE_NAMES.fullmatch(value):
+    # "=" only in biblatex's extended name format, which the fast path cannot read.
+    if not endnote_organisation and "=" not in value and _SIMPLE_NAMES.fullmatch(value):
         fast = _simple_names(value, role, warnings)
         if fast is not None:
             return fast
@@ -928,6 +929,11 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
             if literal:
                 names.append({"literal": literal})
             continue
+        if "=" in raw_name:
+            extended = _extended_name(raw_name)
+            if extended:
+                names.append(extended)
+                continue
         if raw_name.endswith(",") and raw_name.count(",") == 1:
             # EndNote's "American College of Surgeons," is one name without a given name.
             names.append({"family": latex_to_unicode(raw_name[:-1])})
@@ -959,6 +965,49 @@ def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, s
             name["given"] = given
         names.append(name)
     return names, et_al
+
+
+def _extended_name(raw_name: str) -> dict[str, str] | None:
+    """biblatex's extended name format, as Better BibTeX writes names with particles:
+    `family=Berg, given=Jan, prefix=van der, useprefix=true` is Jan van der Berg. None
+    when the name is not in that format (an "=" in an ordinary name)."""
+    parts: dict[str, str] = {}
+    for part in _split_top_level_commas(raw_name):
+        key, equals, part_value = part.partition("=")
+        key = key.strip().lower()
+        if not equals or key not in _EXTENDED_NAME_KEYS:
+            return None
+        parts[key] = latex_to_unicode(part_value.strip())
+    family = " ".join(p for p in (parts.get("prefix", ""), parts.get("family", "")) if p)
+    if parts.get("suffix") and family:
+        family = f"{family}, {parts['suffix']}"
+    if not family:
+        return None
+    name = {"family": family}
+    if parts.get("given"):
+        name["given"] = parts["given"]
+    return name
+
+
+_EXTENDED_NAME_KEYS = frozenset((
+    "family", "given", "prefix", "suffix", "useprefix", "familyi", "giveni", "prefixi",
+    "suffixi", "id", "hash", "sortingnamekeytemplatename", "uniquename", "uniquepart",
+))  # fmt: skip
+
+
+def _split_top_level_commas(value: str) -> list[str]:
+    """`a={x, y}, b=z` → ["a={x, y}", "b=z"]: commas inside braces belong to the value."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(value[start:index])
+            start = index + 1
+    parts.append(value[start:])
+    return parts
 
 
 # What ends an author list that goes on: BibTeX's "and others", and what people type.
