@@ -340,3 +340,16 @@ def test_better_bibtex_extended_name_format():
         {"family": "Doe", "given": "Jane"},
     ]
     assert entry.warnings == []
+
+
+def test_a_title_in_capitals_is_kept_with_a_warning():
+    [entry] = entries(
+        "@article{k, title={TREATMENT OF HYPERTENSION IN THE ELDERLY}, year=1990}"
+    ).values()
+    assert entry.fields["title"] == "TREATMENT OF HYPERTENSION IN THE ELDERLY"
+    assert "in capitals" in entry.warnings[0]
+    # Acronyms in an ordinary title, and capitals in other languages, are no such case.
+    for latex, extra in [("DNA and RNA in HIV", ""), ("DIE BEHANDLUNG DER HYPERTONIE", "ngerman")]:
+        fields = f", langid={{{extra}}}" if extra else ""
+        [entry] = entries(f"@article{{k, title={{{latex}}}, year=1990{fields}}}").values()
+        assert entry.warnings == [], latex

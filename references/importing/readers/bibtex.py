@@ -764,6 +764,13 @@ def _convert(
 
     title = titled("title", "subtitle", "titleaddon")
     put("title", title, "title", "subtitle")
+    if english and title.isupper() and len(_CAPITAL_WORD.findall(title)) >= 3:
+        # Sentence case cannot tell words from acronyms in "TREATMENT OF HTN IN THE ELDERLY"
+        # and leaves capitals alone (as pandoc does): APA and AMA would print it shouting.
+        warnings.append(
+            "has its title in capitals; it is stored as written, since acronyms cannot be "
+            "told from words: retype it in sentence case, with acronyms in braces ({DNA})"
+        )
 
     authors, et_al = _names(source.get("author", ""), "author", warnings)
     editors, _ = _names(source.get("editor", ""), "editor", warnings)
@@ -851,6 +858,7 @@ def _convert(
     return csl, out_lines
 
 
+_CAPITAL_WORD = re.compile(r"\b[^\W\d_]{2,}\b")
 _GENRE_TYPES = frozenset((_T.THESIS, _T.REPORT, _T.PATENT, _T.DOCUMENT, _T.WEBPAGE, _T.DATASET,
                           _T.SOFTWARE, _T.MANUSCRIPT))  # fmt: skip
 _LANGUAGE_FIELDS = frozenset(("langid", "hyphenation", "language"))
