@@ -67,9 +67,9 @@ from .readers import get_reader, pick_reader
 from .richtext import rich_text_html, rich_text_plain
 from .text import normalize_newlines
 
-# The validator's message contains a bare "%", which Django's %-formatting of
-# ValidationError messages (with a `value` param) cannot handle; we quote it as is.
-KEY_RULE = str(citation_key_validator.message)
+# The validator's message is a %-template ("%%" for "%"), formatted here once: shown as
+# it is, the rule printed "%%". Raise it without params (Django would format it again).
+KEY_RULE = str(citation_key_validator.message) % {}
 _KEY_MAX_LENGTH = int(Reference._meta.get_field("key").max_length or 0)
 
 

@@ -136,3 +136,10 @@ def test_a_twenty_megabyte_file_is_refused_naming_the_limit(admin_client):
     assert response.status_code == 413
     assert "at most 10 MB" in response.content.decode()
     assert snapshot() == before
+
+
+def test_an_invalid_key_is_explained_in_plain_text():
+    [message] = failures("@article{o'brien2020, title={E}, year=2020}")
+    assert message.startswith("entry o'brien2020 (line 1): the citation key is not valid")
+    assert "$ % &" in message
+    assert "%%" not in message
