@@ -4,8 +4,9 @@ pandoc (from PyPI's pypandoc-binary, pinned) reads the body as Pandoc Markdown, 
 filter removes every attribute the writer typed, and pandoc's citeproc formats the
 citations and the reference list with the project's CSL files and the cited references
 as CSL-JSON. It runs with `--sandbox` (no file or network access beyond what is passed),
-on an input limit and a timeout; any failure is a `PandocError` with a message for the
-writer.
+on an input limit, a timeout and a heap limit; any failure is a `PandocError` with a
+message for the writer. A first Lua filter (`metadata.lua`) drops the metadata a writer
+can put in the text (a YAML block), which would otherwise tell citeproc what to print.
 
 citeproc runs from `citations.lua` rather than `--citeproc`, which lets a render reuse
 the previous one's formatted citations when the citations and references are the same
@@ -34,6 +35,10 @@ import pypandoc
 # A long health article is 5,000 words; 200,000 characters is ten of them.
 MAX_BODY_CHARS = 200_000
 TIMEOUT_SECONDS = 3.0
+# pandoc's heap (its GHC runtime's -M): a 200,000-character article with 200 citations needs
+# under 200 MB; past this pandoc stops with "Heap exhausted" instead of taking the worker's
+# memory while the timeout runs.
+MAX_MEMORY = "512m"
 # Markdown nesting deeper than this is refused before pandoc sees it (lists and quotes).
 MAX_NESTING = 40
 # Inputs on which pandoc's parser backtracks for seconds: thousands of unclosed brackets,
@@ -47,6 +52,8 @@ STYLES = {
     "ama": "american-medical-association.csl",
 }
 _FILTER = Path(__file__).with_name("writer_attributes.lua")
+# Runs first: drops the document's own metadata (YAML blocks), keeping the renderer's.
+_METADATA_FILTER = Path(__file__).with_name("metadata.lua")
 # writer_attributes.lua, then citeproc, reusing the last result where it can.
 _CITATIONS_FILTER = Path(__file__).with_name("citations.lua")
 # Pandoc Markdown as Pandoc, Quarto and Zotero users write it.
@@ -93,6 +100,15 @@ def nesting_depth(text: str) -> int:
 
 
 def check_limits(body: str) -> None:
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = body.count("\n", 0, error.start) + 1
+        code = ord(body[error.start])
+        raise PandocError(
+            f"Line {line} holds a character that is not valid text (U+{code:04X}); "
+            "delete it and type it again."
+        ) from None
     if len(body) > MAX_BODY_CHARS:
         raise PandocError(
             f"The text is {len(body):,} characters long; the limit is {MAX_BODY_CHARS:,}. "
@@ -123,10 +139,14 @@ def check_limits(body: str) -> None:
 def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
     arguments = [
         pandoc_binary(),
+        "+RTS",
+        f"-M{MAX_MEMORY}",
+        "-RTS",
         "--sandbox",
         f"--from={INPUT_FORMAT}",
         "--to=html5",
         "--wrap=none",
+        f"--lua-filter={_METADATA_FILTER}",
     ]
     if bibliography is None:
         arguments.append(f"--lua-filter={_FILTER}")
@@ -135,12 +155,32 @@ def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
             f"--lua-filter={_CITATIONS_FILTER}",
             f"--csl={style_path(style)}",
             f"--bibliography={bibliography}",
-            "--metadata=link-citations=true",
-            "--metadata=link-bibliography=true",
-            # AMA: superscript numbers go after a following period or comma.
-            "--metadata=notes-after-punctuation=true",
+            *(f"--metadata={key}={value}" for key, value in CITATION_METADATA.items()),
         ]
     return arguments
+
+
+# What the renderer tells citeproc, besides the style and the references file. These and
+# those two are the only metadata pandoc sees: metadata.lua drops the document's own.
+CITATION_METADATA = {
+    "link-citations": "true",
+    "link-bibliography": "true",
+    # AMA: superscript numbers go after a following period or comma.
+    "notes-after-punctuation": "true",
+}
+_RENDERER_METADATA = " ".join(["csl", "bibliography", *CITATION_METADATA])
+_HEAP_EXHAUSTED = "Heap exhausted"
+
+
+def _failure(stderr: str) -> str:
+    """pandoc's own words for why it stopped, without the server's paths or a stack trace."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("[WARNING]")]
+    if "stack traceback:" in lines:
+        lines = lines[: lines.index("stack traceback:")]
+    lines = [line for line in lines if not line.startswith("Error running filter")]
+    reason = lines[-1] if lines else "no reason given"
+    return re.sub(r"(?:[\w.-]*/)+([\w.-]+)", r"\1", reason)[:300]
 
 
 @dataclass(frozen=True)
@@ -244,7 +284,11 @@ def run_pandoc(
 ) -> PandocOutput:
     """Body (Pandoc Markdown) → HTML with formatted citations and the reference list."""
     check_limits(body)
-    env = {"LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "")}
+    env = {
+        "LANG": "C.UTF-8",
+        "PATH": os.environ.get("PATH", ""),
+        "CLINIC_METADATA_KEYS": _RENDERER_METADATA,
+    }
     reuse = made = None
     with tempfile.TemporaryDirectory(prefix="clinic-pandoc-") as folder:
         bibliography = None
@@ -280,8 +324,13 @@ def run_pandoc(
     reused_log = reuse.kept.log if reuse is not None and reuse.kept is not None else ""
     stderr, citeproc_log = _split_log(done.stderr.decode("utf-8", "replace"), reused_log)
     if done.returncode != 0:
-        reason = stderr.strip().splitlines()[-1] if stderr.strip() else "no reason given"
-        raise PandocError(f"The text could not be rendered: {reason}")
+        if _HEAP_EXHAUSTED in stderr:
+            raise PandocError(
+                f"Rendering needed more than {MAX_MEMORY.upper()}B of memory and was stopped. "
+                "Simplify the text: very long runs of brackets, emphasis or nesting are the "
+                "usual cause."
+            )
+        raise PandocError(f"The text could not be rendered: {_failure(stderr)}")
     if reuse is not None and made is not None:
         reuse.keep(made, citeproc_log)
     warnings = tuple(line for line in stderr.splitlines() if line.strip())
