@@ -1020,6 +1020,7 @@ def _split_top_level_commas(value: str) -> list[str]:
 
 # What ends an author list that goes on: BibTeX's "and others", and what people type.
 _ET_AL = frozenset(("others", "et al.", "et al", "et. al.", "et.al.", "etal"))
+_ET_AL_LONGEST = max(map(len, _ET_AL))  # longer names need no lower-casing to compare
 
 
 def _join_endnote_organisations(raw_names: list[str]) -> list[str]:
@@ -1085,7 +1086,7 @@ def _simple_names(
     for raw_name in _AND_DECODED.split(latex_to_unicode(value)):
         if not raw_name:
             return None
-        if raw_name == "others" or raw_name.lower() in _ET_AL:
+        if len(raw_name) <= _ET_AL_LONGEST and raw_name.lower() in _ET_AL:
             et_al = True
             continue
         commas = raw_name.count(",")
