@@ -440,6 +440,31 @@ class _BadValue(Exception):
     pass
 
 
+# Braces nested deeper than this inside a value are refused: no reference needs more than a few levels,
+# and reading `{{{…}}}` or `\emph{\emph{…}}` thousands deep costs time that grows with the
+# square of the depth (and Python's stack), so one hostile entry could hold a request.
+MAX_BRACE_DEPTH = 32
+
+
+def _check_brace_depth(value: str) -> None:
+    """Raises `_BadValue` for braces nested deeper than MAX_BRACE_DEPTH. Each round strips
+    the innermost groups, so the rounds count the depth; a value with few braces (almost
+    all of them) is not even looked at."""
+    levels = MAX_BRACE_DEPTH + 1  # and the braces that delimit the value
+    if value.count("{") <= levels:
+        return
+    inner = _ESCAPED_BRACE.sub("", value) if "\\" in value else value
+    for _ in range(levels):
+        inner, count = _INNERMOST_GROUP.subn("", inner)
+        if not count:
+            return
+    if _INNERMOST_GROUP.search(inner):
+        raise _BadValue(
+            f"its braces are nested more than {MAX_BRACE_DEPTH} levels deep; "
+            "remove the extra “{” and “}”"
+        )
+
+
 # A complete value followed by the next field: `{Missing Comma}  author = {…}`.
 _MISSING_COMMA = re.compile(r"(?:\{.*\}|\".*\"|\d+)\s+([A-Za-z][\w.:+-]*)\s*=", re.S)
 
@@ -447,9 +472,11 @@ _MISSING_COMMA = re.compile(r"(?:\{.*\}|\".*\"|\d+)\s+([A-Za-z][\w.:+-]*)\s*=", 
 def _evaluate(value: str, macros: dict[str, str], warnings: list[str]) -> str:
     """Resolve one raw value: delimiters, @string macros, month macros and `#`.
 
-    Raises `_BadValue` for text BibTeX itself would reject, such as `{x} junk`.
+    Raises `_BadValue` for text BibTeX itself would reject, such as `{x} junk`, and for
+    braces nested too deep to be a reference.
     """
     value = value.strip()
+    _check_brace_depth(value)
     if _fully_braced(value):
         return value[1:-1]
     out = []
