@@ -440,9 +440,9 @@ class _BadValue(Exception):
     pass
 
 
-# Braces nested deeper than this inside a value are refused: no reference needs more than a few levels,
-# and reading `{{{…}}}` or `\emph{\emph{…}}` thousands deep costs time that grows with the
-# square of the depth (and Python's stack), so one hostile entry could hold a request.
+# Braces nested deeper than this inside a value are refused: no reference needs more than a
+# few levels, and reading `{{{…}}}` or `\emph{\emph{…}}` thousands deep costs time that grows
+# with the square of the depth (and Python's stack), so one entry could hold a request.
 MAX_BRACE_DEPTH = 32
 
 
