@@ -16,10 +16,12 @@ the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import resource
 import subprocess
 import tempfile
 import threading
@@ -35,6 +37,8 @@ import pypandoc
 # A long health article is 5,000 words; 200,000 characters is ten of them.
 MAX_BODY_CHARS = 200_000
 TIMEOUT_SECONDS = 3.0
+# pandoc's own CPU time, enforced by the kernel even when nothing waits for pandoc any more.
+CPU_SECONDS = 10
 # pandoc's heap (its GHC runtime's -M): a 200,000-character article with 200 citations needs
 # under 200 MB; past this pandoc stops with "Heap exhausted" instead of taking the worker's
 # memory while the timeout runs.
@@ -279,6 +283,42 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def _run_bounded(
+    arguments: list[str], *, stdin: bytes, cwd: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[bytes]:
+    """pandoc, stopped after TIMEOUT_SECONDS by this process and after CPU_SECONDS of its
+    own CPU time by the kernel: the second holds when this process is gone (a worker killed
+    mid-render), which would otherwise leave pandoc backtracking for minutes with nobody
+    waiting for it."""
+    with subprocess.Popen(  # noqa: S603 - fixed arguments, our own binary
+        arguments,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+    ) as process:
+        _limit_cpu(process.pid)
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=TIMEOUT_SECONDS)
+        except BaseException:
+            process.kill()
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(arguments, process.returncode, stdout, stderr)
+
+
+def _limit_cpu(pid: int) -> None:
+    # Set from here rather than in the child before exec (preexec_fn), which is unsafe
+    # in a threaded server. Linux only (macOS has no prlimit): there the timeout is the bound.
+    prlimit = getattr(resource, "prlimit", None)
+    if prlimit is None:
+        return
+    # Already finished, or not ours to limit: the timeout still holds.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        prlimit(pid, resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+
+
 def run_pandoc(
     body: str, *, references: Iterable[Mapping], style: str, citations: bool = True
 ) -> PandocOutput:
@@ -302,12 +342,9 @@ def run_pandoc(
                 reuse = _Reuse(style, library)
                 reuse.offer(folder)
         try:
-            done = subprocess.run(  # noqa: S603 - fixed arguments, our own binary
+            done = _run_bounded(
                 pandoc_arguments(style=style, bibliography=bibliography),
-                input=body.encode("utf-8"),
-                capture_output=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
+                stdin=body.encode("utf-8"),
                 cwd=folder,
                 env=env,
             )
