@@ -13,8 +13,10 @@ from django.db.models.functions import Lower
 from .identifiers import normalize_doi, normalize_pmid
 
 # Pandoc's citation key grammar: starts with a letter, digit or underscore; may contain
-# internal punctuation. A key never ends in punctuation, so "[@smith2019.]" works.
-CITATION_KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.#$%&+?<>~/-]*[A-Za-z0-9_])?"
+# internal punctuation. A key never ends in punctuation, so "[@smith2019.]" works. Letters
+# and digits are any script's, as in pandoc (`@müller2020`, which BibTeX exports carry):
+# \w in a str pattern is Unicode.
+CITATION_KEY_PATTERN = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
 citation_key_validator = RegexValidator(
     rf"^{CITATION_KEY_PATTERN}$",
     # %% because Django formats validator messages with the offending value.
