@@ -399,6 +399,8 @@ _HANDLED = frozenset(
     {"id", "type", "title", "author", "editor", "x-et-al", "issued", "accessed", "page",
      "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES}
 )  # fmt: skip
+# The variables stored as text: a list, object or true/false there cannot be stored.
+_SHOWN_AS_TEXT = frozenset({"page", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
 _SPACES = re.compile(r"\s+")
 _ISBN_MAX = int(Reference._meta.get_field("isbn").max_length or 0)
 _URL_MAX = int(Reference._meta.get_field("url").max_length or 0)
@@ -488,6 +490,10 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
 
     lines = item.lines
     for variable, value in csl.items():
+        if variable in _SHOWN_AS_TEXT and isinstance(value, (dict, list, bool)):
+            # `"URL": ["…", "…"]`: no page can show it as it is; said, not lost in silence.
+            warnings.append(f"has {variable} “{_shown(value)}”, which is not text; it is left out")
+            continue
         name = _TEXT_VARIABLES.get(variable)
         if name is not None:
             value = _text(value)

@@ -131,3 +131,14 @@ def test_an_id_that_is_no_key_gets_a_made_up_key(raw_id):
     [entry] = entries([{"id": raw_id, "type": "book", "title": "Rites", "issued": "1960"}])
     assert entry.key == "anon1960rites"
     assert entry.key_generated
+
+
+def test_a_list_or_object_where_text_belongs_is_left_out_with_a_warning():
+    (entry,) = entries(
+        [item(URL=["https://a.example/1", "https://b.example/2"], volume={"n": 3}, page=True)]
+    )
+    assert "url" not in entry.fields and "volume" not in entry.fields
+    assert "pages" not in entry.fields
+    said = " ".join(entry.warnings)
+    assert 'has URL “["https://a.example/1", "https://b.example/2"]”, which is not text' in said
+    assert 'has volume “{"n": 3}”' in said and "has page “true”" in said
