@@ -226,7 +226,8 @@ def start_server(port: int | None = None) -> Server:
             gunicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     server = Server(port, process, env, workdir, log_path)
-    server.setup_commands = [shlex.join(c[1:]) for c in setup] + [shlex.join(gunicorn[0:1])]
+    # Relative to the project, as a reader would type them (not this machine's paths).
+    server.setup_commands = [shlex.join(c[1:]) for c in setup] + ["gunicorn"]
     deadline = time.monotonic() + 60
     while True:
         with suppress(OSError):
@@ -426,7 +427,8 @@ def measure_scale(articles: int, references: int, samples: int) -> dict:
         run([PYTHON, *scale], env, timeout=3600)
         result |= json.loads(out_path.read_text())
         out_path.unlink(missing_ok=True)
-        result["scale_command"] = shlex.join(["python", *scale])
+        # As a reader would type it: the temporary file's name is this machine's.
+        result["scale_command"] = shlex.join(["python", *scale[:-1], "PATH.json"])
     finally:
         shutil.rmtree(static, ignore_errors=True)
         if not os.environ.get("BENCH_KEEP_DB"):
