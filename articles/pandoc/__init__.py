@@ -314,8 +314,9 @@ def _limit_cpu(pid: int) -> None:
     prlimit = getattr(resource, "prlimit", None)
     if prlimit is None:
         return
-    # Already finished, or not ours to limit: the timeout still holds.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    # Already finished, not ours to limit, or a sandbox that forbids the call: the timeout
+    # still holds, and rendering must not fail for want of the second bound.
+    with contextlib.suppress(OSError):
         prlimit(pid, resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
 

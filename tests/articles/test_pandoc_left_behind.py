@@ -91,3 +91,12 @@ def test_pandoc_left_behind_by_a_killed_worker_stops_by_itself():
         for pid in pids:  # this test leaves nothing behind either, whatever it found
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_limit_that_cannot_be_set_never_fails_a_render():
+    ended = subprocess.Popen(["true"])  # noqa: S607 - coreutils
+    ended.wait()  # reaped: its pid names no process now
+    pandoc._limit_cpu(ended.pid)  # would raise ProcessLookupError unguarded
+    assert pandoc.run_pandoc("Still *renders*.", references=[], style="apa").html.startswith(
+        "<p>Still <em>renders</em>.</p>"
+    )
