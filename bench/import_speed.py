@@ -22,7 +22,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -39,6 +38,7 @@ django.setup()
 import bibtexparser  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from machine import machine  # noqa: E402  (bench/machine.py)
 
 from references.importing import apply_import, parse, preview  # noqa: E402
 from references.models import Reference  # noqa: E402
@@ -106,25 +106,6 @@ def alternating(first, second, pairs: int = PAIRS) -> list[tuple[float, float]]:
     """CPU seconds of `first` then `second`, `pairs` times: each pair at the same speed."""
     gc.collect()
     return [(cpu_seconds(first), cpu_seconds(second)) for _ in range(pairs)]
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            model = next(
-                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
-                "",
-            )
-    except OSError:
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "load_average": [round(load, 2) for load in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def measure(label: str, text: str, entries: int) -> dict:

@@ -17,7 +17,6 @@ Run: `make bench` (or `.venv/bin/python bench/preview_render.py [--json PATH]`);
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic_site.test_settings")
 import django  # noqa: E402
 
 django.setup()
+
+from machine import machine  # noqa: E402  (bench/machine.py)
 
 from articles.pandoc import INPUT_FORMAT, pandoc_binary, pandoc_version  # noqa: E402
 from articles.rendering import render_article  # noqa: E402
@@ -87,25 +88,6 @@ def timed(fn, repeat: int) -> list[float]:
         fn()
         samples.append(time.perf_counter() - start)
     return samples
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            model = next(
-                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
-                "",
-            )
-    except OSError:
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "load_average": [round(load, 2) for load in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def pandoc_alone(text: str) -> None:
