@@ -65,7 +65,7 @@ from .normalize import (
 )
 from .readers import get_reader, pick_reader
 from .richtext import rich_text_html, rich_text_plain
-from .text import normalize_newlines
+from .text import collapse_spaces, normalize_newlines
 
 # The validator's message is a %-template ("%%" for "%"), formatted here once: shown as
 # it is, the rule printed "%%". Raise it without params (Django would format it again).
@@ -401,7 +401,6 @@ _HANDLED = frozenset(
 )  # fmt: skip
 # The variables stored as text: a list, object or true/false there cannot be stored.
 _SHOWN_AS_TEXT = frozenset({"page", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
-_SPACES = re.compile(r"\s+")
 _ISBN_MAX = int(Reference._meta.get_field("isbn").max_length or 0)
 _URL_MAX = int(Reference._meta.get_field("url").max_length or 0)
 
@@ -413,14 +412,7 @@ def _text(value: Any) -> str:
         if isinstance(value, (dict, list, bool)):
             return ""
         value = str(value)
-    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
-    # but the space is unprintable, so isprintable() finds them all at C speed).
-    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
-        return _SPACES.sub(" ", value).strip()
-    return value.strip()
-
-
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+    return collapse_spaces(value)
 
 
 def _shown(value: Any) -> str:

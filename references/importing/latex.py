@@ -25,6 +25,8 @@ from functools import lru_cache
 
 from pylatexenc import latex2text
 
+from .text import collapse_spaces
+
 ITALIC, BOLD, SUP, SUB = 1, 2, 4, 8
 _TAGS = ((ITALIC, "i"), (BOLD, "b"), (SUP, "sup"), (SUB, "sub"))
 
@@ -573,12 +575,12 @@ def latex_to_unicode(value: str) -> str:
     and whatever shows it escapes it.
     """
     if not _NEEDS_DECODING.search(value):
-        return _collapse(value)
+        return collapse_spaces(value)
     if not _NEEDS_PARSING.search(value):
-        return _collapse(value.replace("---", "—").replace("--", "–"))
+        return collapse_spaces(value.replace("---", "—").replace("--", "–"))
     if _BRACED_SPECIALS.fullmatch(value):
-        return _collapse(_BRACED_SPECIAL.sub(_decoded_special, value))
-    return _collapse("".join(run[0] for run in _runs(value)))
+        return collapse_spaces(_BRACED_SPECIAL.sub(_decoded_special, value))
+    return collapse_spaces("".join(run[0] for run in _runs(value)))
 
 
 # Values whose only LaTeX is special characters in braces ({\"u}, {\o}, {\'\i}), as
@@ -596,17 +598,6 @@ def _decoded_special(match: re.Match[str]) -> str:
 @lru_cache(maxsize=4096)
 def _special_text(group: str) -> str:
     return "".join(run[0] for run in _runs(group))
-
-
-def _collapse(value: str) -> str:
-    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
-    # but the space is unprintable, so isprintable() finds them all at C speed).
-    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
-        return _SPACES.sub(" ", value).strip()
-    return value.strip()
-
-
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
 def _brace_runs(value: str) -> list[Run]:
@@ -634,7 +625,7 @@ def latex_to_rich_text(value: str, *, sentence_case: bool = False) -> str:
             text = _sentence_cased_text(runs)
             if text is None:
                 text = "".join([run[0] for run in runs])
-            return _collapse(text)
+            return collapse_spaces(text)
         runs = _sentence_case(runs)
     return serialize(runs)
 
@@ -662,9 +653,9 @@ def sentence_case_plain(value: str) -> str:
 def serialize(runs: list[Run]) -> str:
     """Runs as CSL rich text, tags properly nested, whitespace collapsed."""
     if len(runs) == 1 and not runs[0][1]:
-        return _collapse(runs[0][0])
+        return collapse_spaces(runs[0][0])
     if not any(run[1] for run in runs):
-        return _collapse("".join([run[0] for run in runs]))
+        return collapse_spaces("".join([run[0] for run in runs]))
     parts: list[str] = []
     stack: list[int] = []  # open style bits, outermost first
     for text, style, _ in runs:

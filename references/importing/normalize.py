@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from ..identifiers import normalize_doi, normalize_pmid
+from .text import collapse_spaces
 
 
 class FieldProblem(Exception):
@@ -266,14 +267,7 @@ def _text(value: Any) -> str:
             # A list or an object where CSL has text: not a name part ("['Smith']").
             raise _NotAName
         value = str(value)
-    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
-    # but the space is unprintable, so isprintable() finds them all at C speed).
-    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
-        return _SPACES.sub(" ", value).strip()
-    return value.strip()
-
-
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+    return collapse_spaces(value)
 
 
 class _NotAName(Exception):

@@ -80,6 +80,19 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(normalize_newlines(text).encode("utf-8")).hexdigest()
 
 
+_SPACES = re.compile(r"\s+")
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+
+
+def collapse_spaces(value: str) -> str:
+    """Every run of whitespace as one space, the ends trimmed: a field as it is stored."""
+    # Only spaces, and never two in a row: nothing to collapse (every whitespace character
+    # but the space is unprintable, so isprintable() finds them all at C speed).
+    if ("  " in value or not value.isprintable()) and _ODD_SPACE.search(value):
+        return _SPACES.sub(" ", value).strip()
+    return value.strip()
+
+
 def line_of(text: str, offset: int) -> int:
     """The 1-based line of a character offset."""
     return text.count("\n", 0, offset) + 1
