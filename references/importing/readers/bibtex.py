@@ -422,14 +422,21 @@ def _fully_braced(value: str) -> bool:
     inner = value[1:-1]
     if "{" not in inner and "}" not in inner:
         return True
-    if "\\" in inner:
-        inner = _ESCAPED_BRACE.sub("", inner)
-    # Strip innermost groups until none is left: balanced inside means the outer braces
-    # enclose it all.
-    while True:
-        inner, count = _INNERMOST_GROUP.subn("", inner)
+    # Balanced inside means the outer braces enclose it all.
+    rest, _ = _without_groups(inner)
+    return "{" not in rest and "}" not in rest
+
+
+def _without_groups(text: str) -> tuple[str, bool]:
+    """`text` without escaped braces and without its `{…}` groups, stripped innermost
+    first for at most _BRACE_LEVELS levels, and whether a group nested deeper is left."""
+    if "\\" in text:
+        text = _ESCAPED_BRACE.sub("", text)
+    for _ in range(_BRACE_LEVELS):
+        text, count = _INNERMOST_GROUP.subn("", text)
         if not count:
-            return "{" not in inner and "}" not in inner
+            return text, False
+    return text, _INNERMOST_GROUP.search(text) is not None
 
 
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
@@ -444,21 +451,14 @@ class _BadValue(Exception):
 # few levels, and reading `{{{…}}}` or `\emph{\emph{…}}` thousands deep costs time that grows
 # with the square of the depth (and Python's stack), so one entry could hold a request.
 MAX_BRACE_DEPTH = 32
+_BRACE_LEVELS = MAX_BRACE_DEPTH + 1  # and the braces that delimit the value
 
 
 def _check_brace_depth(value: str) -> None:
-    """Raises `_BadValue` for braces nested deeper than MAX_BRACE_DEPTH. Each round strips
-    the innermost groups, so the rounds count the depth; a value with few braces (almost
-    all of them) is not even looked at."""
-    levels = MAX_BRACE_DEPTH + 1  # and the braces that delimit the value
-    if value.count("{") <= levels:
-        return
-    inner = _ESCAPED_BRACE.sub("", value) if "\\" in value else value
-    for _ in range(levels):
-        inner, count = _INNERMOST_GROUP.subn("", inner)
-        if not count:
-            return
-    if _INNERMOST_GROUP.search(inner):
+    """Raises `_BadValue` for braces nested deeper than MAX_BRACE_DEPTH. Each round of
+    `_without_groups` strips the innermost groups, so the rounds count the depth; a value
+    with few braces (almost all of them) is not even looked at."""
+    if value.count("{") > _BRACE_LEVELS and _without_groups(value)[1]:
         raise _BadValue(
             f"its braces are nested more than {MAX_BRACE_DEPTH} levels deep; "
             "remove the extra “{” and “}”"
