@@ -65,7 +65,7 @@ from .normalize import (
 )
 from .readers import get_reader, pick_reader
 from .richtext import rich_text_html, rich_text_plain
-from .text import collapse_spaces, normalize_newlines
+from .text import collapse_spaces, normalize_newlines, shortened
 
 # The validator's message is a %-template ("%%" for "%"), formatted here once: shown as
 # it is, the rule printed "%%". Raise it without params (Django would format it again).
@@ -424,7 +424,7 @@ def _shown(value: Any) -> str:
             text = json.dumps(value, ensure_ascii=False)
         except (RecursionError, ValueError, TypeError):
             text = reprlib.repr(value)  # nested too deeply to show whole
-    return text if len(text) <= 80 else text[:77] + "…"
+    return shortened(text)
 
 
 def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> dict[str, Any]:

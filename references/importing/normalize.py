@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from ..identifiers import normalize_doi, normalize_pmid
-from .text import collapse_spaces
+from .text import collapse_spaces, shortened
 
 
 class FieldProblem(Exception):
@@ -134,8 +134,9 @@ def clean_url(value: str, warnings: list[str], *, max_length: int = 1000) -> str
     parts = ["".join(address) for address in pieces]
     valid = [part for part in parts if len(part) <= max_length and valid_url(part)]
     if not valid:
-        shown = value if len(value) <= 80 else value[:77] + "…"
-        warnings.append(f"has the URL “{shown}”, which is not a web address; it was left out")
+        warnings.append(
+            f"has the URL “{shortened(value)}”, which is not a web address; it was left out"
+        )
         return ""
     if len(parts) > 1:
         warnings.append(f"has {len(parts)} URLs; the first valid one, {valid[0]}, is kept")

@@ -93,6 +93,11 @@ def collapse_spaces(value: str) -> str:
     return value.strip()
 
 
+def shortened(text: str, limit: int = 80) -> str:
+    """`text` as a message quotes it: whole up to `limit` characters, else cut with "…"."""
+    return text if len(text) <= limit else text[: limit - 3] + "…"
+
+
 def line_of(text: str, offset: int) -> int:
     """The 1-based line of a character offset."""
     return text.count("\n", 0, offset) + 1
