@@ -22,6 +22,7 @@ import json
 import os
 import re
 import resource
+import signal
 import subprocess
 import tempfile
 import threading
@@ -174,6 +175,17 @@ CITATION_METADATA = {
 }
 _RENDERER_METADATA = " ".join(["csl", "bibliography", *CITATION_METADATA])
 _HEAP_EXHAUSTED = "Heap exhausted"
+# How pandoc ends when the kernel enforces CPU_SECONDS: SIGXCPU at the soft limit, SIGKILL
+# at the hard one (both are set to the same value, so either may be seen).
+_CPU_LIMIT_SIGNALS = (-signal.SIGXCPU, -signal.SIGKILL)
+
+
+def _stopped(how: str) -> str:
+    """The message for a render a limit stopped; `how` names the limit."""
+    return (
+        f"Rendering {how} and was stopped. Simplify the text: very long runs of brackets, "
+        "emphasis or nesting are the usual cause."
+    )
 
 
 def _failure(stderr: str) -> str:
@@ -350,11 +362,7 @@ def run_pandoc(
                 env=env,
             )
         except subprocess.TimeoutExpired:
-            raise PandocError(
-                f"Rendering took longer than {TIMEOUT_SECONDS:g} seconds and was stopped. "
-                "Simplify the text: very long runs of brackets, emphasis or nesting are "
-                "the usual cause."
-            ) from None
+            raise PandocError(_stopped(f"took longer than {TIMEOUT_SECONDS:g} seconds")) from None
         except OSError as error:
             raise PandocError(f"The renderer could not start ({error}).") from None
         if reuse is not None and done.returncode == 0:
@@ -363,11 +371,9 @@ def run_pandoc(
     stderr, citeproc_log = _split_log(done.stderr.decode("utf-8", "replace"), reused_log)
     if done.returncode != 0:
         if _HEAP_EXHAUSTED in stderr:
-            raise PandocError(
-                f"Rendering needed more than {MAX_MEMORY.upper()}B of memory and was stopped. "
-                "Simplify the text: very long runs of brackets, emphasis or nesting are the "
-                "usual cause."
-            )
+            raise PandocError(_stopped(f"needed more than {MAX_MEMORY.upper()}B of memory"))
+        if done.returncode in _CPU_LIMIT_SIGNALS:
+            raise PandocError(_stopped(f"used more than {CPU_SECONDS} seconds of processor time"))
         raise PandocError(f"The text could not be rendered: {_failure(stderr)}")
     if reuse is not None and made is not None:
         reuse.keep(made, citeproc_log)
