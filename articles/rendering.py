@@ -189,6 +189,12 @@ ET_AL_MARK = "Zzetalmarkzz"
 _ET_AL_IN_ENTRY = re.compile(rf"(?:,?\s*(?:&amp;|&|and)?\s*{ET_AL_MARK})+\.?")
 
 
+# In the text, citeproc shortens the names to "Cut et al." unless two works would read the
+# same: then it names more authors ("Cut, Lee, et al."), placeholders included. A run of
+# them, with the "et al." that may follow, is the "et al." itself.
+_ET_AL_IN_CITATION = re.compile(rf"(?:,?\s*(?:&|and)?\s*{ET_AL_MARK})+(?:,\s*et al\.)?")
+
+
 def for_citeproc(item: Mapping) -> dict:
     """A CSL-JSON item as pandoc's citeproc should see it (project-only keys resolved)."""
     prepared = {k: v for k, v in item.items() if not k.startswith("x-")}
@@ -230,8 +236,34 @@ def _unwrap(element) -> None:
     parent.remove(element)
 
 
+def _et_al_in_citations(root) -> None:
+    """Every placeholder author citeproc named in a citation becomes "et al." (APA 7 §8.18:
+    a work whose other authors are unknown has no more names to tell it apart)."""
+    for cluster in root.iterfind(".//span[@class='citation']"):
+        for element in cluster.iter():
+            element.text = _et_al_in_names(element.text)
+            if element is not cluster:
+                element.tail = _et_al_in_names(element.tail)
+
+
+def _et_al_in_names(text: str | None) -> str | None:
+    """Placeholders in names, as "et al.": "Cut, <mark>, et al." → "Cut et al.", and
+    "Cut, Lee, <mark>, et al." → "Cut, Lee, et al." (APA 7 puts a comma before "et al."
+    after two names or more, none after one)."""
+    if not text or ET_AL_MARK not in text:
+        return text
+
+    def et_al(match: re.Match) -> str:
+        # The names before it, back to where this work's citation starts.
+        names = re.split(r"[(;]", text[: match.start()])[-1]
+        return ", et al." if "," in names else " et al."
+
+    return _ET_AL_IN_CITATION.sub(et_al, text)
+
+
 def _line_of(body: str, key: str) -> int:
-    pattern = re.compile(rf"@{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
+    # After a letter, digit or backslash `@` starts no citation (`admin@key`, `\@key`).
+    pattern = re.compile(rf"(?<![\w\\])@{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
     for number, line in enumerate(body.splitlines(), start=1):
         if pattern.search(line):
             return number
@@ -440,6 +472,7 @@ def _render_cached(body: str, references_json: str, style: str, media_url: str) 
     refs = root.find(".//div[@id='refs']")
     if refs is not None and (parent := refs.getparent()) is not None:
         parent.remove(refs)
+    _et_al_in_citations(root)
     _narratives(root, references, style)
     counts, unknown = _link_citations(root, body, style, set(references))
     if style == "ama":
