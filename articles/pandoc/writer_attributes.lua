@@ -38,11 +38,64 @@ local function clean_tag(tag)
   return "<" .. name .. table.concat(kept) .. self_closing .. ">"
 end
 
+-- Where the tag opening at `start` ends: the first `>` outside a quoted attribute value,
+-- which may hold one (`title="a > b"`), or nil if none does.
+local function tag_end(text, start)
+  local i = start + 1
+  while i <= #text do
+    local c = text:sub(i, i)
+    if c == ">" then
+      return i
+    end
+    local _, quote_at, quote = text:find("^=%s*([\"'])", i)
+    if quote_at then
+      i = text:find(quote, quote_at + 1, true)
+      if not i then
+        return nil
+      end
+    end
+    i = i + 1
+  end
+  return nil
+end
+
+-- Every tag in raw HTML through clean_tag; comments, declarations and processing
+-- instructions dropped; a `<` that opens none of these is text, and escaped as such.
+local function clean_html(text)
+  local out = {}
+  local i = 1
+  while true do
+    local open = text:find("<", i, true)
+    if not open then
+      out[#out + 1] = text:sub(i)
+      return table.concat(out)
+    end
+    out[#out + 1] = text:sub(i, open - 1)
+    local close
+    if text:find("^<!%-%-", open) then
+      local _, ends = text:find("-->", open + 4, true)
+      close = ends or #text
+    elseif text:find("^</?%a", open) then
+      close = tag_end(text, open)
+      if close then
+        out[#out + 1] = clean_tag(text:sub(open, close))
+      end
+    elseif text:find("^<[!?/]", open) then
+      close = text:find(">", open, true) or #text
+    end
+    if not close then
+      out[#out + 1] = "&lt;"
+      close = open
+    end
+    i = close + 1
+  end
+end
+
 local function clean_raw(el)
   if el.format ~= "html" and el.format ~= "html5" then
     return {}  -- raw LaTeX and other formats never reach a web page
   end
-  el.text = el.text:gsub("<!%-%-.-%-%->", ""):gsub("<[^>]*>", clean_tag)
+  el.text = clean_html(el.text)
   return el
 end
 

@@ -205,3 +205,20 @@ def test_an_unknown_key_is_reported_on_the_line_that_cites_it(before):
     body = f"{before}\n\nThen [@nosuch]."
     rendered = render_article(body=body, references=LIBRARY, style="apa")
     assert rendered.unknown_keys == (("nosuch", 3),)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "body",
+    [
+        'See <a href="https://example.org/" title="a > b">the link</a> [@adams].',
+        "See <abbr title=\"systolic > 140\">SH</abbr> [@adams], or <abbr title='a>b'>AB</abbr>.",
+        'See <img src="/media/x.png" alt="dose > 5 mg"> [@adams].',
+        "<div>\n<p title=\"a>b\">Raw block [@adams] with 1 < 2 and it's 'quoted'.</p>\n</div>",
+    ],
+)
+def test_raw_html_with_a_greater_than_sign_in_an_attribute_keeps_its_text(style, body):
+    """A `>` inside a quoted attribute value does not end the tag: the writer-attribute
+    filter cut the tag there and printed the rest (`b">`) as text, dropping the link or
+    the image's alt text."""
+    assert project_reading(body, style, LIBRARY) == pandoc_reading(body, style, LIBRARY)
