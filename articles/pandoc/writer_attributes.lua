@@ -14,6 +14,37 @@ local function bare(el)
   return el
 end
 
+-- The attributes in a tag after its name, as HTML reads them: a value in double or single
+-- quotes, unquoted (`src=/media/x.png`, where a `/` belongs to the value) or none
+-- (`reversed`). Also returns what follows the last one (a `/` there closes the tag).
+local function attributes_of(rest)
+  local found = {}
+  local i = 1
+  while true do
+    local _, name_end, name = rest:find("^[%s/]*([^%s/>=]+)", i)
+    if not name then
+      return found, rest:sub(i)
+    end
+    i = name_end + 1
+    local value = ""
+    local _, equals_end = rest:find("^%s*=%s*", i)
+    if equals_end then
+      i = equals_end + 1
+      local quote = rest:sub(i, i)
+      if quote == '"' or quote == "'" then
+        local close = rest:find(quote, i + 1, true) or (#rest + 1)
+        value = rest:sub(i + 1, close - 1)
+        i = close + 1
+      else
+        local _, value_end = rest:find("^[^%s>]*", i)
+        value = rest:sub(i, value_end)
+        i = value_end + 1
+      end
+    end
+    found[#found + 1] = { name = name, value = value }
+  end
+end
+
 local function clean_tag(tag)
   if tag:sub(1, 4) == "<!--" then
     return ""
@@ -25,16 +56,18 @@ local function clean_tag(tag)
   if closing == "/" then
     return "</" .. name .. ">"
   end
+  local attributes, after = attributes_of(rest)
   local kept = {}
-  for attr, quote, value in rest:gmatch('([%w_:%-]+)%s*=%s*(["\'])(.-)%2') do
-    if KEEP[attr:lower()] then
+  for _, attribute in ipairs(attributes) do
+    local attr = attribute.name:lower()
+    if KEEP[attr] then
       -- The value is HTML already (entities and all): only what could end the attribute or
       -- open a tag is escaped. nh3 decodes and checks it again (javascript: URLs).
-      value = value:gsub('"', "&quot;"):gsub("<", "&lt;")
-      kept[#kept + 1] = " " .. attr:lower() .. '="' .. value .. '"'
+      local value = attribute.value:gsub('"', "&quot;"):gsub("<", "&lt;")
+      kept[#kept + 1] = " " .. attr .. '="' .. value .. '"'
     end
   end
-  local self_closing = rest:match("/%s*$") and " /" or ""
+  local self_closing = after:find("/") and " /" or ""
   return "<" .. name .. table.concat(kept) .. self_closing .. ">"
 end
 

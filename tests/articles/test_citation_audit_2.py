@@ -222,3 +222,20 @@ def test_raw_html_with_a_greater_than_sign_in_an_attribute_keeps_its_text(style,
     filter cut the tag there and printed the rest (`b">`) as text, dropping the link or
     the image's alt text."""
     assert project_reading(body, style, LIBRARY) == pandoc_reading(body, style, LIBRARY)
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        ("See <img src=/media/x.png alt=photo> [@adams].", '<img src="/media/x.png" alt="photo">'),
+        ("See <a href=https://example.org/>the link</a> [@adams].",
+         '<a href="https://example.org/" rel="noopener noreferrer">the link</a>'),
+        ("See <ol reversed start=3><li>x</li></ol>", '<ol reversed="" start="3">'),
+    ],
+)  # fmt: skip
+def test_raw_html_attribute_values_without_quotes_are_kept(body, kept):
+    """HTML lets a value go unquoted (`src=/media/x.png`), and pandoc passes such tags on;
+    the writer-attribute filter dropped them, so the image vanished without the notice a
+    picture from elsewhere gets, and `href=https://example.org/>` read as a self-closing
+    empty link."""
+    assert kept in render_article(body=body, references=LIBRARY, style="apa").html
