@@ -45,8 +45,19 @@ def decode_bytes(data: bytes) -> str:
             f"(line {line}) is not valid UTF-8. It was probably saved as Latin-1 or "
             "Windows-1252; save it as UTF-8 and try again."
         ) from error
+    text = _without_dos_end_of_file(text)
     check_text(text)
     return normalize_newlines(text)
+
+
+# Ctrl-Z, DOS's end-of-file mark: old EndNote exports (and some Windows tools since) end
+# with it. It marks the end of the text, so it is no sign of a binary file there.
+_DOS_END_OF_FILE = "\x1a"
+
+
+def _without_dos_end_of_file(text: str) -> str:
+    """The text without a DOS end-of-file mark after its last line (only there)."""
+    return text.rstrip(_DOS_END_OF_FILE)
 
 
 # C0 control characters other than tab, line breaks and form feed: binary data or a
