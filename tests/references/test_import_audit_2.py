@@ -41,3 +41,44 @@ def test_an_endnote_export_ending_in_the_dos_end_of_file_byte_is_read():
 def test_the_end_of_file_byte_anywhere_else_is_still_refused():
     with pytest.raises(ValueError, match=r"U\+001A"):
         decode_bytes(b"TY  - JOUR\nTI  - A\x1aB\nER  - \n")
+
+
+# --- Scopus RIS: "Family Initials" without a comma ------------------------------------------
+
+SCOPUS_RIS = """TY  - JOUR
+AU  - Kitchin J.R.
+AU  - Van der Berg A.
+AU  - de la Cruz M.A.
+AU  - Dupont J.-P.
+AU  - Müller H.
+AU  - World Health Organization
+TI  - Examples of effective data sharing
+PY  - 2015
+T2  - ACS Catalysis
+SP  - 3894
+EP  - 3899
+DB  - Scopus
+ER  -
+"""
+
+
+def test_scopus_names_without_a_comma_are_people_not_organisations():
+    entry = only_entry(SCOPUS_RIS)
+    assert entry.fields["authors"] == [
+        {"family": "Kitchin", "given": "J.R."},
+        {"family": "Van der Berg", "given": "A."},
+        {"family": "de la Cruz", "given": "M.A."},
+        {"family": "Dupont", "given": "J.-P."},
+        {"family": "Müller", "given": "H."},
+        {"literal": "World Health Organization"},
+    ]
+    assert entry.key == "kitchin2015examples"
+
+
+@pytest.mark.parametrize(
+    "organisation",
+    ["World Health Organization", "Cochrane Collaboration", "Public Health England"],
+)
+def test_an_organisation_without_a_comma_is_still_one_name(organisation):
+    text = f"TY  - JOUR\nAU  - {organisation}\nTI  - T\nPY  - 2020\nER  -\n"
+    assert only_entry(text).fields["authors"] == [{"literal": organisation}]

@@ -8,10 +8,10 @@ tag continues the previous value (some exporters wrap long abstracts). Tags that
 What the tags mean varies by exporter; the choices here follow the RIS specification and
 what the common exporters actually write:
 
-- authors AU, A1 (then A2/ED as editors); "Family, Given" or a single name, which is an
-  organisation when it has spaces ("World Health Organization", EndNote's trailing comma)
-  or reads as one ("Centers for Disease Control (U.S.), Division of …"); names separated
-  by ";" on one line are several names, with a warning
+- authors AU, A1 (then A2/ED as editors); "Family, Given", Scopus's "Family J.R.", or a
+  single name, which is an organisation when it has spaces ("World Health Organization",
+  EndNote's trailing comma) or reads as one ("Centers for Disease Control (U.S.),
+  Division of …"); names separated by ";" on one line are several names, with a warning
 - title TI, T1 (CT, BT for books); journal T2, JF, JO, JA, J2, J1 in that order; series T3
 - year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA; access date Y2
 - VL volume, IS issue, SP/EP pages (EP may be short: 823/8), SN (ISBN for books),
@@ -216,10 +216,29 @@ def _names(values: list[str], tag: str, warnings: list[str]) -> list[dict[str, s
     return names
 
 
+# Scopus (since 2023) and PubMed-derived files write people as "Family Initials" with no
+# comma: "Kitchin J.R.", "de la Cruz M.A.", "Dupont J.-P.", "Smith JR". Read as a single
+# name, such a person was stored as an organisation and cited as "Kitchin J.R.".
+_FAMILY_INITIALS = re.compile(
+    r"(?P<family>[^\d,]+?)\s+(?P<given>(?:[^\W\d_]\.-?)+|[A-Z]{1,3})", re.UNICODE
+)
+
+
+def _family_and_initials(value: str) -> dict[str, str] | None:
+    """ "Kitchin J.R." → family Kitchin, given J.R.; None for anything else."""
+    match = _FAMILY_INITIALS.fullmatch(value)
+    if not match or not match.group("given").isupper() or looks_like_organisation(value):
+        return None
+    return {"family": match.group("family").strip(), "given": match.group("given")}
+
+
 def _name(value: str) -> dict[str, str]:
-    """ "Family, Given[, Suffix]", or one name (a person known by one name, an organisation)."""
+    """ "Family, Given[, Suffix]", "Family Initials", or one name (a person known by one
+    name, an organisation)."""
     if "," not in value:
-        return {"literal": value} if " " in value else {"family": value}
+        if " " not in value:
+            return {"family": value}
+        return _family_and_initials(value) or {"literal": value}
     if looks_like_organisation(value) and " " in value.partition(",")[0].strip():
         # "Centers for Disease Control and Prevention (U.S.), Division of …": an
         # organisation whose name has a comma, not "Family, Given".
