@@ -82,3 +82,37 @@ def test_scopus_names_without_a_comma_are_people_not_organisations():
 def test_an_organisation_without_a_comma_is_still_one_name(organisation):
     text = f"TY  - JOUR\nAU  - {organisation}\nTI  - T\nPY  - 2020\nER  -\n"
     assert only_entry(text).fields["authors"] == [{"literal": organisation}]
+
+
+# --- Scopus BibTeX: conference papers name their proceedings in `journal` ----------------
+
+SCOPUS_BIBTEX = """Scopus
+EXPORT DATE: 1 Jan 2026
+
+@CONFERENCE{DeGregorio2016,
+author={De Gregorio, M. and Giordano, M.},
+title={The WiSARD classifier},
+journal={ESANN 2016 - 24th European Symposium on Artificial Neural Networks},
+year={2016},
+pages={447-452},
+url={https://www.scopus.com/inward/record.uri?eid=2-s2.0-84994165233&partnerID=40},
+document_type={Conference Paper},
+source={Scopus},
+}
+"""
+
+
+def test_a_scopus_conference_paper_keeps_its_proceedings_from_journal():
+    entry = only_entry(SCOPUS_BIBTEX)
+    assert entry.fields["type"] == "paper-conference"
+    assert entry.fields["container_title"] == (
+        "ESANN 2016 - 24th European Symposium on Artificial Neural Networks"
+    )
+    assert entry.fields["pages"] == "447–452"
+
+
+def test_booktitle_still_wins_over_journal():
+    entry = only_entry(
+        "@inproceedings{k, title={T}, year=2020, booktitle={Proc. A}, journal={Journal B}}"
+    )
+    assert entry.fields["container_title"] == "Proc. A"

@@ -817,10 +817,15 @@ def _convert(
         )
         container_sources: tuple[str, ...] = ("journaltitle", "journal")
     elif csl_type in _CONTAINED_TYPES:
-        container = titled("booktitle", "booksubtitle", "booktitleaddon") or titled(
-            "maintitle", "mainsubtitle"
+        # Scopus names a conference paper's proceedings in `journal`, not `booktitle`:
+        # without the fallback the proceedings were lost, and no warning said so.
+        container = (
+            titled("booktitle", "booksubtitle", "booktitleaddon")
+            or titled("maintitle", "mainsubtitle")
+            or titled_plain(source, "journaltitle", "journalsubtitle")
+            or titled_plain(source, "journal", "")
         )
-        container_sources = ("booktitle", "maintitle")
+        container_sources = ("booktitle", "maintitle", "journaltitle", "journal")
     elif csl_type == _T.BOOK:
         container = ""  # a book's own title is its title; maintitle has no field here
         container_sources = ()
