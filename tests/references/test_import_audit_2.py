@@ -116,3 +116,27 @@ def test_booktitle_still_wins_over_journal():
         "@inproceedings{k, title={T}, year=2020, booktitle={Proc. A}, journal={Journal B}}"
     )
     assert entry.fields["container_title"] == "Proc. A"
+
+
+# --- PubMed: several LID lines --------------------------------------------------------------
+
+
+def test_a_doi_in_the_first_of_two_lid_lines_is_found():
+    # Biopython joins repeated LID lines into one string ("10.1/x [doi] e1 [pii]"), which
+    # ended in "[pii]": the DOI was lost when AID did not repeat it.
+    text = (
+        "PMID- 31000003\nDP  - 2020 Dec\nTI  - Only a group.\nCN  - World Health Organization\n"
+        "JT  - PLoS One\nLID - 10.1371/journal.pone.0123456 [doi]\nLID - e0123456 [pii]\n"
+    )
+    entry = only_entry(text)
+    assert entry.fields["doi"] == "10.1371/journal.pone.0123456"
+
+
+def test_an_article_number_in_a_second_lid_line_stands_in_for_pages():
+    text = (
+        "PMID- 31000006\nDP  - 2020\nTI  - Plos.\nAU  - Doe J\nJT  - PLoS One\n"
+        "LID - 10.1371/journal.pone.0212345 [doi]\nLID - e0212345\n"
+    )
+    entry = only_entry(text)
+    assert entry.fields["doi"] == "10.1371/journal.pone.0212345"
+    assert entry.fields["pages"] == "e0212345"

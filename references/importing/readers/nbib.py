@@ -132,6 +132,21 @@ def _list(record: dict[str, Any], tag: str) -> list[str]:
     return [part.strip() for part in value if part.strip()]
 
 
+def _values(lines: list[str], tag: str) -> list[str]:
+    """Every value of `tag`, one per line, read from the record's own lines.
+
+    Biopython keeps LID as one text and joins its lines ("10.1/x [doi] e1 [pii]"): the
+    DOI in the first line and the article number in either were lost. Identifiers never
+    wrap onto continuation lines, so each tagged line is one whole value.
+    """
+    values = []
+    for line in lines:
+        match = _LINE.match(line)
+        if match and match.group("tag") == tag and line[match.end() :].strip():
+            values.append(line[match.end() :].strip())
+    return values
+
+
 # A title that ends in an abbreviation keeps its period: PubMed adds none after "sp.",
 # "U.S." or "et al.", so removing one would cut the title's own text.
 # Matched against the last word alone, anchored: searched through the whole title, the
@@ -251,15 +266,15 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
     if csl["type"] in ("book", "chapter") and _text(record, "PL"):
         csl["publisher-place"] = _text(record, "PL")
 
-    identifiers = _list(record, "LID") + _list(record, "AID")
-    for identifier in identifiers:
+    locations = _values(lines, "LID")
+    for identifier in locations + _list(record, "AID"):
         if identifier.endswith("[doi]"):
             csl["DOI"] = identifier[: -len("[doi]")].strip()
             item.lines["DOI"] = at.get("LID") or at.get("AID") or item.line
             break
     if "page" not in csl:
         # An electronic article number stands in for pages ("LID - e0212345").
-        for identifier in _list(record, "LID"):
+        for identifier in locations:
             if not identifier.endswith("]"):
                 csl["page"] = identifier
                 break
