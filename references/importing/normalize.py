@@ -388,8 +388,21 @@ def valid_date(year: int, month: int | None, day: int | None) -> tuple[int, int 
     return year, month, day
 
 
+# "2019/03/05", "2019/03": a year, then numbers too short to be a year. Not an EDTF
+# interval (whose ends have four-digit years) but the slashed date EndNote and hand-typed
+# CSL-JSON "raw" dates use: read as an interval, its month and day were lost.
+_SLASHED_DATE = re.compile(r"(?P<year>\d{4})/(?P<month>\d{1,2})(?:/(?P<day>\d{1,2}))?/?")
+
+
 def parse_edtf(value: str) -> tuple[int, int | None, int | None] | None:
-    """An ISO/EDTF date (`2019`, `2019-05`, `2019-05-03`, ranges `1984/1986`, `../2000`)."""
+    """An ISO/EDTF date (`2019`, `2019-05`, `2019-05-03`, ranges `1984/1986`, `../2000`),
+    or a slashed one (`2019/03/05`)."""
+    slashed = _SLASHED_DATE.fullmatch(value.strip())
+    if slashed:
+        day = slashed.group("day")
+        return valid_date(
+            int(slashed.group("year")), int(slashed.group("month")), int(day) if day else None
+        )
     start, _, end = value.strip().partition("/")
     for part in (start, end):
         part = part.strip().strip("?~%")  # EDTF: ? uncertain, ~ approximate, % both

@@ -8,6 +8,8 @@ None of these touch the database.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from references.importing import decode_bytes, parse
@@ -140,3 +142,22 @@ def test_an_article_number_in_a_second_lid_line_stands_in_for_pages():
     entry = only_entry(text)
     assert entry.fields["doi"] == "10.1371/journal.pone.0212345"
     assert entry.fields["pages"] == "e0212345"
+
+
+# --- CSL-JSON: a raw date with slashes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("issued", "expected"),
+    [
+        ({"raw": "2019/03/05"}, (2019, 3, 5)),
+        ({"raw": "2019/03"}, (2019, 3, None)),
+        # Real EDTF intervals are still read as their start.
+        ({"raw": "2019/2020"}, (2019, None, None)),
+        ({"raw": "2019-03/2019-04"}, (2019, 3, None)),
+    ],
+)
+def test_a_raw_date_with_slashes_keeps_its_month_and_day(issued, expected):
+    text = json.dumps([{"id": "k", "type": "article-journal", "title": "T", "issued": issued}])
+    fields = only_entry(text).fields
+    assert (fields["issued_year"], fields["issued_month"], fields["issued_day"]) == expected
