@@ -67,10 +67,17 @@ def test_the_loop_publishes_what_is_due_and_logs_it(caplog):
 
 def test_a_stop_ends_the_loop_without_waiting_out_the_interval():
     rounds = []
-    scheduler = Scheduler(interval=3600, publish=lambda: rounds.append(1) or [])
+
+    def publish():
+        rounds.append(1)
+        # Only once the first round is under way, however slow the machine: a stop that
+        # came before it would end the loop with no round at all.
+        threading.Timer(0.3, scheduler.stop).start()
+        return []
+
+    scheduler = Scheduler(interval=3600, publish=publish)
     # The first pause would last an hour; a stop (from a signal handler, or here another
     # thread) ends it within a moment.
-    threading.Timer(0.3, scheduler.stop).start()
     started = time.monotonic()
     scheduler.run()
     assert time.monotonic() - started < 5
@@ -107,17 +114,25 @@ def test_the_command_refuses_nonsense(arguments):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_sigint_stop_the_command_cleanly(signum, caplog):
+def test_sigterm_and_sigint_stop_the_command_cleanly(signum, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="articles.scheduling")
     original = signal.getsignal(signum)
+    first_round_done = threading.Event()
+    run_once = Scheduler.run_once
+
+    def run_once_and_tell(self):
+        try:
+            return run_once(self)
+        finally:
+            first_round_done.set()
+
+    monkeypatch.setattr(Scheduler, "run_once", run_once_and_tell)
 
     def send_when_handled():
-        # Only once the command has put its handler in place: the default would end pytest.
-        deadline = time.monotonic() + 10
-        while signal.getsignal(signum) is original and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
-        os.kill(os.getpid(), signum)
+        # Only once the command's handler is in place (the default would end pytest) and
+        # its first round is over: a signal before that round would leave it none to log.
+        if first_round_done.wait(timeout=60) and signal.getsignal(signum) is not original:
+            os.kill(os.getpid(), signum)
 
     sender = threading.Thread(target=send_when_handled)
     sender.start()
