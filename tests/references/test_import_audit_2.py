@@ -161,3 +161,59 @@ def test_a_raw_date_with_slashes_keeps_its_month_and_day(issued, expected):
     text = json.dumps([{"id": "k", "type": "article-journal", "title": "T", "issued": issued}])
     fields = only_entry(text).fields
     assert (fields["issued_year"], fields["issued_month"], fields["issued_day"]) == expected
+
+
+# --- Web of Science RIS: month alone in DA, article number in C7 ----------------------------
+
+WOS_RIS = """FN Clarivate Analytics Web of Science
+VR 1.0
+TY  - JOUR
+AU  - Maxwell, BD
+AU  - Loram, A
+TI  - Scientific floras can be reliable sources for some trait data in a
+   system with poor coverage in global trait databases
+T2  - JOURNAL OF VEGETATION SCIENCE
+J9  - J VEG SCI
+DA  - NOV
+PY  - 2021
+VL  - 32
+IS  - 4
+C7  - e12990
+DO  - 10.1111/jvs.12728
+AN  - WOS:000220133300004
+C6  - FEB 2020
+AB  - Question
+   We make clear how ecoinformatics in vegetation science works.
+N1  - Times Cited in Web of Science Core Collection:  49
+Total Times Cited:  49
+Cited Reference Count:  68
+WE  - Science Citation Index Expanded (SCI-EXPANDED)
+ER  -
+"""
+
+
+def test_web_of_science_month_and_article_number():
+    fields = only_entry(WOS_RIS).fields
+    assert fields["title"] == (
+        "Scientific floras can be reliable sources for some trait data in a system with "
+        "poor coverage in global trait databases"
+    )
+    # Web of Science writes the month alone in DA ("NOV"); the year is PY's.
+    assert (fields["issued_year"], fields["issued_month"]) == (2021, 11)
+    # An article without pages is cited by its number, which WoS and Scopus put in C7.
+    assert fields["pages"] == "e12990"
+
+
+def test_pages_win_over_the_article_number_and_a_pmid_in_c7_is_no_page():
+    text = "TY  - JOUR\nTI  - T\nPY  - 2020\nSP  - 5\nEP  - 9\nC7  - e12990\nER  -\n"
+    assert only_entry(text).fields["pages"] == "5–9"
+    text = "TY  - JOUR\nTI  - T\nPY  - 2020\nC7  - PMID: 18000000\nER  -\n"
+    fields = only_entry(text).fields
+    assert "pages" not in fields
+    assert fields["pmid"] == "18000000"
+
+
+def test_a_month_alone_in_da_for_another_year_is_not_taken():
+    text = "TY  - JOUR\nTI  - T\nPY  - 2021\nDA  - 2019/11\nER  -\n"
+    fields = only_entry(text).fields
+    assert (fields["issued_year"], fields["issued_month"]) == (2021, None)

@@ -13,9 +13,11 @@ what the common exporters actually write:
   EndNote's trailing comma) or reads as one ("Centers for Disease Control (U.S.),
   Division of …"); names separated by ";" on one line are several names, with a warning
 - title TI, T1 (CT, BT for books); journal T2, JF, JO, JA, J2, J1 in that order; series T3
-- year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA; access date Y2
-- VL volume, IS issue, SP/EP pages (EP may be short: 823/8), SN (ISBN for books),
-  PB publisher, CY place, ET edition, M3 genre for theses and reports
+- year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA (Web of Science's
+  month alone: "NOV"); access date Y2
+- VL volume, IS issue, SP/EP pages (EP may be short: 823/8; else an article's C7 article
+  number), SN (ISBN for books), PB publisher, CY place, ET edition, M3 genre for theses
+  and reports
 - DO DOI (else an M3 or UR holding one), UR/L2/L1/LK links (first valid kept)
 - PMID from AN when it is all digits, or any C1–C8 / M2 field saying "PMID: …"
 - ID, N1, N2/AB, KW, LA, DB, … have no place in the library and are left out.
@@ -29,7 +31,7 @@ import re
 from typing import Any
 
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
-from ..normalize import looks_like_organisation, loose_date
+from ..normalize import looks_like_organisation, loose_date, month_number, valid_date
 
 # TAG, one to three spaces (exporters vary), "-", then a space and the value, or nothing
 # ("ER  -").
@@ -365,6 +367,8 @@ def _date(record: _Record, csl: dict[str, Any], warnings: list[str]) -> None:
         if year and found and found[0] == year[0] and year[1] is None and found[1]:
             year = found
             break
+    if year and year[1] is None and date_text:
+        year = _with_month_alone(year, date_text)
     date = year or detailed
     if date is None:
         shown = year_text or date_text
@@ -378,10 +382,29 @@ def _date(record: _Record, csl: dict[str, Any], warnings: list[str]) -> None:
     csl["issued"] = {"date-parts": [[part for part in date if part is not None]]}
 
 
+def _with_month_alone(
+    year: tuple[int, int | None, int | None], date_text: str
+) -> tuple[int, int | None, int | None]:
+    """Web of Science writes the month alone in DA ("NOV", "MAR"), the year in PY."""
+    month = month_number(date_text) if date_text.strip().isalpha() else None
+    return valid_date(year[0], month, None) if month else year
+
+
+# An article number as Web of Science and Scopus write it in C7: "e12990", "102345",
+# "S0140-6736"; not a labelled identifier ("PMID: 123").
+_ARTICLE_NUMBER = re.compile(r"[A-Za-z]{0,3}\d[\w.-]{0,30}")
+
+
 def _pages(record: _Record, csl: dict[str, Any], lines: dict[str, int]) -> None:
     start, line = record.first("SP")
     end, _ = record.first("EP")
     if not start and not end:
+        # An article without pages is cited by its number ("J Veg Sci 32: e12990"). C7
+        # means "article number" for articles only.
+        number, number_line = record.first("C7")
+        if csl["type"].startswith("article") and _ARTICLE_NUMBER.fullmatch(number.strip()):
+            csl["page"] = number.strip()
+            lines["page"] = number_line
         return
     if start and end and start != end and not re.search(r"[-–—]", start):
         csl["page"] = f"{start}-{end}"
