@@ -92,8 +92,25 @@ local function tag_end(text, start)
   return nil
 end
 
--- Every tag in raw HTML through clean_tag; comments, declarations and processing
--- instructions dropped; a `<` that opens none of these is text, and escaped as such.
+-- Elements whose content is not HTML but script or style sheet, where `a<b` opens no tag.
+-- They never reach the page (nh3 removes them with their content).
+local RAW_TEXT = { script = true, style = true }
+
+-- When the tag at `open`..`close` opens a script or style element that this raw text
+-- closes: where the closing tag ends, so that the element is dropped whole. (pandoc gives
+-- an inline style its own pieces: `<style>`, its content as text, `</style>`.)
+local function raw_text_end(text, open, close)
+  local name = text:match("^<(%a+)", open)
+  if not (name and RAW_TEXT[name:lower()]) then
+    return nil
+  end
+  local closing = text:lower():find("</" .. name:lower(), close + 1, true)
+  return closing and text:find(">", closing, true)
+end
+
+-- Every tag in raw HTML through clean_tag; comments, declarations, processing
+-- instructions, scripts and style sheets dropped; a `<` that opens none of these is
+-- text, and escaped as such.
 local function clean_html(text)
   local out = {}
   local i = 1
@@ -110,7 +127,10 @@ local function clean_html(text)
       close = ends or #text
     elseif text:find("^</?%a", open) then
       close = tag_end(text, open)
-      if close then
+      local skipped = close and raw_text_end(text, open, close)
+      if skipped then
+        close = skipped
+      elseif close then
         out[#out + 1] = clean_tag(text:sub(open, close))
       end
     elseif text:find("^<[!?/]", open) then

@@ -239,3 +239,21 @@ def test_raw_html_attribute_values_without_quotes_are_kept(body, kept):
     picture from elsewhere gets, and `href=https://example.org/>` read as a self-closing
     empty link."""
     assert kept in render_article(body=body, references=LIBRARY, style="apa").html
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "<script>if (a<b) show()</script>",
+        '<script>\nvar tag = "<b>";\n\nvar more = a<b;\n</script>',
+        "<STYLE>p{color:red}</STYLE><b>x</b>",
+    ],
+)
+def test_text_after_a_script_holding_a_less_than_sign_is_kept(script):
+    """A script is removed, never shown; the `<b` inside one read as a tag that took the
+    script's closing tag with it, and the unclosed script swallowed the rest of the
+    article (the page was empty)."""
+    body = f"{script}\n\nImportant text [@adams].\n\n## Dose\n\nTake one."
+    html = render_article(body=body, references=LIBRARY, style="apa").html
+    assert "Important text" in plain(html) and "Take one." in plain(html)
+    assert "<script" not in html.lower() and "<style" not in html.lower()
