@@ -257,3 +257,14 @@ def test_text_after_a_script_holding_a_less_than_sign_is_kept(script):
     html = render_article(body=body, references=LIBRARY, style="apa").html
     assert "Important text" in plain(html) and "Take one." in plain(html)
     assert "<script" not in html.lower() and "<style" not in html.lower()
+
+
+def test_ama_citations_whose_space_pandoc_drops_are_separated_by_a_comma():
+    """The README's deviation "two citations with nothing between them": pandoc drops the
+    space between some citations separated by one (`[@a] [@b]` at the start of a
+    paragraph) and prints "¹²", reference 12 to a reader (AMA 11 §3.6.1: "¹,²")."""
+    body = "[@adams] [@brown] [@cole] [@lee1] end."
+    assert pandoc_reading(body, "ama", LIBRARY)[0] == "12 34 end."
+    assert plain(render_article(body=body, references=LIBRARY, style="ama").html) == (
+        "1,2 3,4 end."
+    )
