@@ -429,11 +429,21 @@ def _toc(root) -> list[dict]:
             toc.append(
                 {
                     "id": heading.get("id"),
-                    "name": escape(heading.text_content().strip(), quote=False),
+                    "name": escape(_toc_name(heading), quote=False),
                     "level": int(heading.tag[1]),
                 }
             )
     return toc
+
+
+def _toc_name(heading) -> str:
+    """A heading as the contents list's plain text shows it: without note numbers (pandoc's
+    table of contents leaves notes out) nor AMA's superscript citation numbers, which
+    plain text would join to the word before them ("heart1")."""
+    name = copy.deepcopy(heading)
+    for number in name.xpath(".//a[@class='footnote-ref'] | .//sup[@class='citation-group']"):
+        number.drop_tree()
+    return " ".join(name.text_content().split())
 
 
 def _demote_headings(root) -> None:

@@ -16,6 +16,7 @@ each tested on its own.
 from __future__ import annotations
 
 import re
+from html import escape
 
 import lxml.html
 import pytest
@@ -268,3 +269,19 @@ def test_ama_citations_whose_space_pandoc_drops_are_separated_by_a_comma():
     assert plain(render_article(body=body, references=LIBRARY, style="ama").html) == (
         "1,2 3,4 end."
     )
+
+
+@pytest.mark.parametrize(
+    ("style", "names"),
+    [
+        ("apa", ["Sleep and the heart (Adams, 2020)", "Dosing and timing (Brown & Black, 2018)"]),
+        ("ama", ["Sleep and the heart", "Dosing and timing"]),
+    ],
+)
+def test_table_of_contents_reads_headings_without_note_and_citation_numbers(style, names):
+    """The contents list is plain text, so a superscript number there joins the word
+    before it ("heart1", "Dosing1"). pandoc's own table of contents leaves notes out and
+    keeps citations as superscripts; plain text can keep APA's, not AMA's numbers."""
+    body = "## Sleep and the heart [@adams]\n\nText.\n\n## Dosing^[A note.] and timing [@brown]"
+    rendered = render_article(body=body, references=LIBRARY, style=style)
+    assert [entry["name"] for entry in rendered.toc] == [escape(name) for name in names]
