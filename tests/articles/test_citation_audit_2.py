@@ -285,3 +285,14 @@ def test_table_of_contents_reads_headings_without_note_and_citation_numbers(styl
     body = "## Sleep and the heart [@adams]\n\nText.\n\n## Dosing^[A note.] and timing [@brown]"
     rendered = render_article(body=body, references=LIBRARY, style=style)
     assert [entry["name"] for entry in rendered.toc] == [escape(name) for name in names]
+
+
+def test_ama_narrative_number_stays_inside_its_parenthesis():
+    """The README's narrative deviation: the names and their number stay inside the
+    parentheses they were written in; pandoc prints "(see).¹", the number outside and the
+    names gone."""
+    body = "Text (see @brown). More (as @adams showed), done."
+    assert pandoc_reading(body, "ama", LIBRARY)[0] == "Text (see).1 More (as2 showed), done."
+    assert plain(render_article(body=body, references=LIBRARY, style="ama").html) == (
+        "Text (see Brown and Black1). More (as Adams2 showed), done."
+    )
