@@ -221,17 +221,25 @@ def _names(values: list[str], tag: str, warnings: list[str]) -> list[dict[str, s
 # Scopus (since 2023) and PubMed-derived files write people as "Family Initials" with no
 # comma: "Kitchin J.R.", "de la Cruz M.A.", "Dupont J.-P.", "Smith JR". Read as a single
 # name, such a person was stored as an organisation and cited as "Kitchin J.R.".
-_FAMILY_INITIALS = re.compile(
-    r"(?P<family>[^\d,]+?)\s+(?P<given>(?:[^\W\d_]\.-?)+|[A-Z]{1,3})", re.UNICODE
-)
+_INITIALS = re.compile(r"(?:[^\W\d_]\.-?)+|[A-Z]{1,3}")
 
 
 def _family_and_initials(value: str) -> dict[str, str] | None:
     """ "Kitchin J.R." → family Kitchin, given J.R.; None for anything else."""
-    match = _FAMILY_INITIALS.fullmatch(value)
-    if not match or not match.group("given").isupper() or looks_like_organisation(value):
+    # Split on the last word, not with one regex over the whole value: a lazy family
+    # before `\s+` backtracks quadratically on a long run of spaces.
+    words = value.split()
+    if len(words) < 2:
         return None
-    return {"family": match.group("family").strip(), "given": match.group("given")}
+    family, given = " ".join(words[:-1]), words[-1]
+    if (
+        not _INITIALS.fullmatch(given)
+        or not given.isupper()
+        or any(character.isdigit() for character in family)
+        or looks_like_organisation(value)
+    ):
+        return None
+    return {"family": family, "given": given}
 
 
 def _name(value: str) -> dict[str, str]:
