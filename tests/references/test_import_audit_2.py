@@ -230,3 +230,45 @@ def test_a_month_alone_in_da_for_another_year_is_not_taken():
     text = "TY  - JOUR\nTI  - T\nPY  - 2021\nDA  - 2019/11\nER  -\n"
     fields = only_entry(text).fields
     assert (fields["issued_year"], fields["issued_month"]) == (2021, None)
+
+
+# --- PubMed: a collective author keeps its place in the author list --------------------------
+
+RECOVERY = """PMID- 32678530
+OWN - NLM
+DP  - 2021 Feb 25
+TI  - Dexamethasone in Hospitalized Patients with Covid-19.
+PG  - 693-704
+CN  - RECOVERY Collaborative Group
+FAU - Horby, Peter
+AU  - Horby P
+FAU - Lim, Wei Shen
+AU  - Lim WS
+CN  - Writing Committee
+FAU - Landray, Martin J
+AU  - Landray MJ
+JT  - The New England journal of medicine
+"""
+
+
+def test_a_collective_author_listed_first_stays_first():
+    # PubMed cites it "RECOVERY Collaborative Group; Horby P, Lim WS, …": the group was
+    # moved behind every person.
+    entry = only_entry(RECOVERY)
+    assert entry.fields["authors"] == [
+        {"literal": "RECOVERY Collaborative Group"},
+        {"family": "Horby", "given": "Peter"},
+        {"family": "Lim", "given": "Wei Shen"},
+        {"literal": "Writing Committee"},
+        {"family": "Landray", "given": "Martin J"},
+    ]
+    assert entry.key.startswith("recoverycollaborativegroup2021")
+
+
+def test_short_names_keep_the_order_with_groups_too():
+    text = "PMID- 1\nDP  - 2020\nTI  - T.\nCN  - Trial Group\nAU  - Horby P\nAU  - Lim WS\n"
+    assert only_entry(text).fields["authors"] == [
+        {"literal": "Trial Group"},
+        {"family": "Horby", "given": "P."},
+        {"family": "Lim", "given": "W. S."},
+    ]

@@ -7,7 +7,8 @@ damaged record is reported with its line, which Biopython would not do), then ha
 record to `Bio.Medline` for the fields.
 
 - PMID; TI (the closing period and the [brackets] PubMed puts around translated titles
-  come off); FAU (full names, else AU "Parker SJ"); CN group authors as one name
+  come off); FAU (full names, else AU "Parker SJ"); CN group authors as one name, each
+  in its place among the people
 - JT (full journal title, else TA); DP ("2019 Mar 5", "2019 Spring"); VI, IP, PG
   (abbreviated ranges expanded by the engine: 823-8 → 823–828)
 - DOI from LID or AID "… [doi]"; PT for the type (books and chapters: BTI, ED/FED, PB, PL,
@@ -132,6 +133,43 @@ def _list(record: dict[str, Any], tag: str) -> list[str]:
     return [part.strip() for part in value if part.strip()]
 
 
+def _authors(record: dict[str, Any], lines: list[str]) -> list[dict[str, str]]:
+    """People (FAU, else AU) and groups (CN), in the order the record lists them.
+
+    A group can come first ("CN - RECOVERY Collaborative Group", then the people), and
+    PubMed cites it first: putting every group after the people changed the first author.
+    """
+    person_tag = "FAU"
+    people = [_person(name) for name in _list(record, "FAU")]
+    short = _list(record, "AU")
+    if short and (not people or len(people) != len(short)):
+        person_tag = "AU"
+        people = [_person(name) for name in short]
+    groups = [{"literal": name} for name in _list(record, "CN")]
+    authors: list[dict[str, str]] = []
+    next_person = next_group = 0
+    for tag in _tags(lines):
+        if tag == person_tag and next_person < len(people):
+            authors.append(people[next_person])
+            next_person += 1
+        elif tag == "CN" and next_group < len(groups):
+            authors.append(groups[next_group])
+            next_group += 1
+    # Names Biopython found on lines this walk did not count (never seen, but a name is
+    # never dropped for it): after the others, in their order.
+    return authors + people[next_person:] + groups[next_group:]
+
+
+def _tags(lines: list[str]) -> list[str]:
+    """The tag of each tagged line (continuation lines have none), in order."""
+    tags = []
+    for line in lines:
+        match = _LINE.match(line)
+        if match:
+            tags.append(match.group("tag"))
+    return tags
+
+
 def _values(lines: list[str], tag: str) -> list[str]:
     """Every value of `tag`, one per line, read from the record's own lines.
 
@@ -219,11 +257,7 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
         csl["title"] = title
         item.lines["title"] = at.get(at_title) or at.get("BTI") or item.line
 
-    authors = [_person(name) for name in _list(record, "FAU")]
-    short = _list(record, "AU")
-    if not authors or len(authors) != len(short):
-        authors = [_person(name) for name in short] or authors
-    authors += [{"literal": name} for name in _list(record, "CN")]
+    authors = _authors(record, lines)
     if authors:
         csl["author"] = authors
     editors = [_person(name) for name in _list(record, "FED") or _list(record, "ED")]
