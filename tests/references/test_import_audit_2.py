@@ -272,3 +272,38 @@ def test_short_names_keep_the_order_with_groups_too():
         {"family": "Horby", "given": "P."},
         {"family": "Lim", "given": "W. S."},
     ]
+
+
+# --- EndNote RIS: multi-line ISSN and URL fields ----------------------------------------------
+
+ENDNOTE_MULTILINE = """TY  - JOUR
+AU  - Parker, Sarah J.
+TI  - Emotional intimacy and sexual satisfaction
+JO  - The Journal of Sex Research
+PY  - 2019
+SP  - 545
+EP  - 56
+SN  - 1559-8519 (Electronic)
+0022-4499 (Linking)
+UR  - https://www.ncbi.nlm.nih.gov/pubmed/30700000
+https://doi.org/10.1080/00224499.2019.1565234
+KW  - intimacy
+sexual satisfaction
+ER  -
+"""
+
+
+def test_endnote_fields_on_several_lines_never_refuse_the_record():
+    # EndNote writes a field holding several values (ISSNs, links, keywords) as one tag
+    # and untagged lines. The ISSN — a field the site never shows — refused the record.
+    entry = only_entry(ENDNOTE_MULTILINE)
+    assert entry.fields["pages"] == "545–556"
+    assert entry.fields["url"] == "https://www.ncbi.nlm.nih.gov/pubmed/30700000"
+    assert any("has 2 URLs" in warning for warning in entry.warnings)
+
+
+def test_a_stray_line_after_a_field_that_never_wraps_still_fails_the_record():
+    text = "TY  - JOUR\nTI  - T\nPY  - 2019\n2020\nER  -\n"
+    parsed = parse(text=text)
+    assert parsed.entries == []
+    assert "line 4 is not an RIS line" in parsed.failures[0].message

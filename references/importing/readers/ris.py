@@ -194,9 +194,13 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
     return result
 
 
-# Free text that some exporters wrap onto untagged lines.
+# Free text that some exporters wrap onto untagged lines; and the fields EndNote writes
+# as one tag with a value per line ("SN  - 1559-8519 (Electronic)" then "0022-4499
+# (Linking)"; several links in UR, files in L1): refusing the record over an ISSN line
+# would refuse it for a field the site never shows.
 _WRAPPING_TAGS = frozenset(("AB", "N2", "N1", "TI", "T1", "T2", "T3", "BT", "CT", "JF", "JO",
-                            "AD", "KW", "PB", "M3", "ST"))  # fmt: skip
+                            "AD", "KW", "PB", "M3", "ST", "SN", "UR", "L1", "L2", "L4", "LK",
+                            "CY", "LA"))  # fmt: skip
 # Something meant as a tag, however mangled ("AU- Smith", "au  - x", "T1 -Title"): a space
 # on one side of the hyphen at least. A wrapped line that starts with a hyphenated word
 # ("In-hospital mortality…", "re-admission") is text, not a tag.
