@@ -68,6 +68,13 @@ _COMBINING = {
     "H": "\u030b", "k": "\u0328", "r": "\u030a", "d": "\u0323", "b": "\u0331",
     "t": "\u0361", "G": "\u030f",
 }  # fmt: skip
+# Maths accents: `$\bar{x}$` is a mean and `$\hat{\beta}$` an estimate, not x and β.
+_MATH_ACCENTS = {
+    "hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303", "widetilde": "\u0303",
+    "bar": "\u0304", "overline": "\u0305", "breve": "\u0306", "dot": "\u0307",
+    "ddot": "\u0308", "check": "\u030c", "acute": "\u0301", "grave": "\u0300",
+    "vec": "\u20d7",
+}  # fmt: skip
 # An accent with nothing to sit on (`\~{}`) is the accent character itself.
 _BARE_ACCENT = {'"': "¨", "'": "´", "`": "`", "^": "^", "~": "~", "=": "¯", ".": "˙"}
 _CONTROL_SYMBOLS = {
@@ -98,7 +105,9 @@ _OWN_SYMBOLS = {
     "textordfeminine": "ª", "textordmasculine": "º", "textdollar": "$", "textalpha": "α",
     "textbeta": "β", "textgamma": "γ", "textdelta": "δ", "textmugreek": "μ",
     "textkappa": "κ", "textlambda": "λ", "textpi": "π", "textsigma": "σ",
-    "textvisiblespace": "␣", "hyphen": "-", "slash": "/",
+    "textvisiblespace": "␣", "hyphen": "-", "slash": "/", "textpercent": "%",
+    "ddag": "‡", "textsurd": "√", "checkmark": "✓", "textborn": "★", "textdied": "†",
+    "textlbrackdbl": "⟦", "textrbrackdbl": "⟧", "textguarani": "₲",
     "textslash": "/", "space": " ", "nobreakspace": " ", "quad": " ", "qquad": " ",
     "enspace": " ", "thinspace": " ", "enskip": " ", "medskip": " ", "smallskip": " ",
     "bigskip": " ", "newline": " ", "linebreak": " ", "par": " ", "newblock": " ",
@@ -302,12 +311,20 @@ def _plain(nodes: list) -> str:
 
 
 def _accent(mark: str, argument: list) -> str:
+    """A text accent (`\\"o`, `\\'{e}`) on its argument's first letter."""
     base = _plain(argument)
     if not base.strip():
         return _BARE_ACCENT.get(mark, "")
+    return _combined(base, _COMBINING[mark])
+
+
+def _combined(base: str, combining: str) -> str:
+    """`combining` on the first letter of `base`, precomposed where Unicode has it."""
+    if not base:
+        return ""
     first, rest = base[0], base[1:]
     first = {"ı": "i", "ȷ": "j"}.get(first, first)
-    return unicodedata.normalize("NFC", first + _COMBINING[mark]) + rest
+    return unicodedata.normalize("NFC", first + combining) + rest
 
 
 def _render(nodes: list, style: int, protected: bool, out: list[Run], *, math: bool) -> None:
@@ -348,6 +365,9 @@ def _render(nodes: list, style: int, protected: bool, out: list[Run], *, math: b
             elif name in _COMBINING:
                 argument, index = _take_argument(nodes, index)
                 out.append((_accent(name, argument), style, protected))
+            elif name in _MATH_ACCENTS:
+                argument, index = _take_argument(nodes, index)
+                out.append((_combined(_plain(argument), _MATH_ACCENTS[name]), style, protected))
             elif name in _STYLED:
                 argument, index = _take_argument(nodes, index)
                 bits = _STYLED[name]

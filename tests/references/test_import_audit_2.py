@@ -307,3 +307,35 @@ def test_a_stray_line_after_a_field_that_never_wraps_still_fails_the_record():
     parsed = parse(text=text)
     assert parsed.entries == []
     assert "line 4 is not an RIS line" in parsed.failures[0].message
+
+
+# --- LaTeX: maths accents and a few text symbols ----------------------------------------------
+
+
+def bibtex_title(latex: str) -> str:
+    return only_entry(f"@article{{k, title={{{latex}}}, year=2020}}").fields["title"]
+
+
+@pytest.mark.parametrize(
+    ("latex", "stored"),
+    [
+        # The accent is what tells a mean (x̄) or an estimate (β̂) from the bare letter.
+        ("Mean $\\bar{x}$ and Estimate $\\hat{\\beta}$", "Mean x\u0304 and estimate β\u0302"),
+        ("$\\tilde{p}$, $\\dot{V}$O$_2$ and $\\ddot{u}$", "p\u0303, V\u0307O<sub>2</sub> and ü"),
+        ("Vector $\\vec{v}$ and $\\widehat{AB}$", "Vector v\u20d7 and \u00c2B"),
+    ],
+)
+def test_maths_accents_are_kept(latex, stored):
+    assert bibtex_title(latex) == stored
+
+
+@pytest.mark.parametrize(
+    ("latex", "stored"),
+    [
+        ("Rates of 50\\textpercent{} and More", "Rates of 50% and more"),
+        ("Footnotes \\dag{} and \\ddag{} Marks", "Footnotes † and ‡ marks"),
+        ("The \\textsurd{}2 Rule and \\checkmark{} Lists", "The √2 rule and ✓ lists"),
+    ],
+)
+def test_text_symbols_are_kept(latex, stored):
+    assert bibtex_title(latex) == stored
