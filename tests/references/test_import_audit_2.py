@@ -339,3 +339,50 @@ def test_maths_accents_are_kept(latex, stored):
 )
 def test_text_symbols_are_kept(latex, stored):
     assert bibtex_title(latex) == stored
+
+
+# --- PubMed: wrapped group names and name suffixes ------------------------------------------
+
+
+def test_a_collective_name_wrapped_onto_a_second_line_is_one_author():
+    # MEDLINE wraps lines over 80 characters; Biopython made the wrapped part of a CN a
+    # group of its own, at the end of the list.
+    text = (
+        "PMID- 5\nDP  - 2020\nTI  - Guideline.\n"
+        "CN  - American College of Cardiology/American Heart Association Task Force on\n"
+        "      Practice Guidelines\nFAU - Li, Xia\nAU  - Li X\n"
+    )
+    assert only_entry(text).fields["authors"] == [
+        {
+            "literal": "American College of Cardiology/American Heart Association Task Force "
+            "on Practice Guidelines"
+        },
+        {"family": "Li", "given": "Xia"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "person"),
+    [
+        ("FAU - Kaelin, William G Jr\nAU  - Kaelin WG Jr\n", {"given": "William G"}),
+        ("AU  - Kaelin WG Jr\n", {"given": "W. G."}),
+        ("FAU - Kaelin, William G, Jr\nAU  - Kaelin WG Jr\n", {"given": "William G"}),
+    ],
+)
+def test_a_name_suffix_joins_the_family_name_as_elsewhere(lines, person):
+    text = f"PMID- 7\nDP  - 2020\nTI  - Suffix.\n{lines}"
+    entry = only_entry(text)
+    assert entry.fields["authors"] == [{"family": "Kaelin, Jr", **person}]
+
+
+@pytest.mark.parametrize(
+    ("author", "person"),
+    [
+        ("Ivanov II", {"family": "Ivanov", "given": "I. I."}),
+        ("Smith V", {"family": "Smith", "given": "V."}),
+        ("Smith JA 3rd", {"family": "Smith, 3rd", "given": "J. A."}),
+    ],
+)
+def test_initials_that_look_like_numerals_stay_initials(author, person):
+    text = f"PMID- 8\nDP  - 2020\nTI  - Initials.\nAU  - {author}\n"
+    assert only_entry(text).fields["authors"] == [person]

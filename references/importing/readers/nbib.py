@@ -133,56 +133,49 @@ def _list(record: dict[str, Any], tag: str) -> list[str]:
     return [part.strip() for part in value if part.strip()]
 
 
-def _authors(record: dict[str, Any], lines: list[str]) -> list[dict[str, str]]:
+def _authors(lines: list[str]) -> list[dict[str, str]]:
     """People (FAU, else AU) and groups (CN), in the order the record lists them.
 
     A group can come first ("CN - RECOVERY Collaborative Group", then the people), and
     PubMed cites it first: putting every group after the people changed the first author.
     """
-    person_tag = "FAU"
-    people = [_person(name) for name in _list(record, "FAU")]
-    short = _list(record, "AU")
-    if short and (not people or len(people) != len(short)):
-        person_tag = "AU"
-        people = [_person(name) for name in short]
-    groups = [{"literal": name} for name in _list(record, "CN")]
-    authors: list[dict[str, str]] = []
-    next_person = next_group = 0
-    for tag in _tags(lines):
-        if tag == person_tag and next_person < len(people):
-            authors.append(people[next_person])
-            next_person += 1
-        elif tag == "CN" and next_group < len(groups):
-            authors.append(groups[next_group])
-            next_group += 1
-    # Names Biopython found on lines this walk did not count (never seen, but a name is
-    # never dropped for it): after the others, in their order.
-    return authors + people[next_person:] + groups[next_group:]
+    tagged = [(tag, value) for tag, value in _tagged_values(lines) if tag in _AUTHOR_TAGS]
+    full = sum(1 for tag, _ in tagged if tag == "FAU")
+    short = sum(1 for tag, _ in tagged if tag == "AU")
+    person_tag = "AU" if short and full != short else "FAU"
+    return [
+        _person(value) if tag == person_tag else {"literal": value}
+        for tag, value in tagged
+        if tag in (person_tag, "CN")
+    ]
 
 
-def _tags(lines: list[str]) -> list[str]:
-    """The tag of each tagged line (continuation lines have none), in order."""
-    tags = []
-    for line in lines:
-        match = _LINE.match(line)
-        if match:
-            tags.append(match.group("tag"))
-    return tags
+_AUTHOR_TAGS = frozenset(("FAU", "AU", "CN"))
 
 
 def _values(lines: list[str], tag: str) -> list[str]:
-    """Every value of `tag`, one per line, read from the record's own lines.
+    """Every value of `tag`, in order."""
+    return [value for found, value in _tagged_values(lines) if found == tag]
 
-    Biopython keeps LID as one text and joins its lines ("10.1/x [doi] e1 [pii]"): the
-    DOI in the first line and the article number in either were lost. Identifiers never
-    wrap onto continuation lines, so each tagged line is one whole value.
+
+def _tagged_values(lines: list[str]) -> list[tuple[str, str]]:
+    """(tag, value) for each field of a record, its continuation lines joined on.
+
+    Read here rather than from Biopython for the fields that repeat: Biopython joins
+    repeated LID lines into one text ("10.1/x [doi] e1 [pii]", so the DOI was lost), and
+    makes the wrapped end of a CN line a group of its own.
     """
-    values = []
+    fields: list[tuple[str, list[str]]] = []
     for line in lines:
+        if line.startswith(_CONTINUATION):
+            if fields:
+                fields[-1][1].append(line.strip())
+            continue
         match = _LINE.match(line)
-        if match and match.group("tag") == tag and line[match.end() :].strip():
-            values.append(line[match.end() :].strip())
-    return values
+        if match:
+            fields.append((match.group("tag"), [line[match.end() :].strip()]))
+    # Parts joined once per field: appending line by line would copy the value each time.
+    return [(tag, " ".join(part for part in parts if part)) for tag, parts in fields if any(parts)]
 
 
 # A title that ends in an abbreviation keeps its period: PubMed adds none after "sp.",
@@ -212,8 +205,24 @@ def _title(value: str) -> str:
     return value
 
 
+# MEDLINE writes a name's suffix last, without a comma: "Kaelin, William G Jr", "Kaelin
+# WG Jr". Left on the given name, "Jr" was printed as an initial; on AU alone, the name
+# was no name at all. NLM writes numerals as "2nd", "3rd": "Ivanov II" and "Smith V" are
+# initials, never suffixes.
+_SUFFIXES = frozenset(("Jr", "Sr", "2nd", "3rd", "4th", "5th"))
+
+
 def _person(full: str) -> dict[str, str]:
-    """FAU "Parker, Sarah J" or AU "Parker SJ"."""
+    """FAU "Parker, Sarah J" or AU "Parker SJ", either with a suffix ("Jr") at the end."""
+    head, _, last = full.rstrip().rpartition(" ")
+    suffix = last if head and last in _SUFFIXES else ""
+    name = _person_without_suffix(head.rstrip().rstrip(",") if suffix else full)
+    if suffix and "family" in name:
+        name["suffix"] = suffix
+    return name
+
+
+def _person_without_suffix(full: str) -> dict[str, str]:
     if "," in full:
         family, _, given = full.partition(",")
         name = {"family": family.strip()}
@@ -257,7 +266,7 @@ def _fill(item: SourceItem, record: dict[str, Any], lines: list[str], start: int
         csl["title"] = title
         item.lines["title"] = at.get(at_title) or at.get("BTI") or item.line
 
-    authors = _authors(record, lines)
+    authors = _authors(lines)
     if authors:
         csl["author"] = authors
     editors = [_person(name) for name in _list(record, "FED") or _list(record, "ED")]
