@@ -99,13 +99,21 @@ local RAW_TEXT = { script = true, style = true }
 -- When the tag at `open`..`close` opens a script or style element that this raw text
 -- closes: where the closing tag ends, so that the element is dropped whole. (pandoc gives
 -- an inline style its own pieces: `<style>`, its content as text, `</style>`.)
-local function raw_text_end(text, open, close)
+-- `lower` is the text in lower case and `unclosed` the names known to have no closing tag
+-- further on: both kept for the whole text, so that thousands of unclosed `<script>` tags
+-- cost one search, not one search each through the rest of the text.
+local function raw_text_end(text, lower, unclosed, open, close)
   local name = text:match("^<(%a+)", open)
-  if not (name and RAW_TEXT[name:lower()]) then
+  name = name and name:lower()
+  if not (name and RAW_TEXT[name]) or unclosed[name] then
     return nil
   end
-  local closing = text:lower():find("</" .. name:lower(), close + 1, true)
-  return closing and text:find(">", closing, true)
+  local closing = lower:find("</" .. name, close + 1, true)
+  if not closing then
+    unclosed[name] = true
+    return nil
+  end
+  return text:find(">", closing, true)
 end
 
 -- Every tag in raw HTML through clean_tag; comments, declarations, processing
@@ -113,6 +121,7 @@ end
 -- text, and escaped as such.
 local function clean_html(text)
   local out = {}
+  local lower, unclosed = text:lower(), {}
   local i = 1
   while true do
     local open = text:find("<", i, true)
@@ -127,7 +136,7 @@ local function clean_html(text)
       close = ends or #text
     elseif text:find("^</?%a", open) then
       close = tag_end(text, open)
-      local skipped = close and raw_text_end(text, open, close)
+      local skipped = close and raw_text_end(text, lower, unclosed, open, close)
       if skipped then
         close = skipped
       elseif close then
