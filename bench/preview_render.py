@@ -4,7 +4,9 @@ references, through pandoc --citeproc (target: at most 0.3 s a render).
 The preview re-renders on every pause in typing: one word changed each time. A render
 whose citations are those of the render before reuses citeproc's result (see
 articles/pandoc/citations.lua), so editing a citation itself is measured too: one
-citation's page number changed each time, which runs citeproc again.
+citation's page number changed each time, which runs citeproc again. Last, the headroom:
+pandoc's CPU time on the heaviest article the limits allow (the most characters and the most
+citations), against the CPU limit that refuses a render.
 
 Wall-clock time of `render_article`, median of 20 renders after one cold one. pandoc
 alone on the same text (reading Markdown, writing HTML: no filter, no citeproc) is timed
@@ -17,6 +19,7 @@ Run: `make bench` (or `.venv/bin/python bench/preview_render.py [--json PATH]`);
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +35,15 @@ django.setup()
 
 from machine import machine  # noqa: E402  (bench/machine.py)
 
-from articles.pandoc import INPUT_FORMAT, pandoc_binary, pandoc_version  # noqa: E402
+from articles.pandoc import (  # noqa: E402
+    CPU_SECONDS,
+    INPUT_FORMAT,
+    MAX_BODY_CHARS,
+    MAX_CITATIONS,
+    PandocError,
+    pandoc_binary,
+    pandoc_version,
+)
 from articles.rendering import render_article  # noqa: E402
 
 REFERENCES = 50
@@ -101,6 +112,36 @@ def pandoc_alone(text: str) -> None:
     )
 
 
+def heaviest(refs: dict) -> str:
+    """As long as the size limit allows, with as many citations as the limit allows: the
+    most pandoc and citeproc work a body the site accepts can ask for."""
+    keys = list(refs)
+    room = (MAX_BODY_CHARS - 2_000) // MAX_CITATIONS  # characters for each citation
+    sentences = []
+    for n in range(MAX_CITATIONS):
+        cite = f" [@{keys[n % len(keys)]}]. "
+        words = "Intimacy matters to couples and to their physicians alike. " * 10
+        sentences.append(words[: room - len(cite) - 1] + cite + ("\n\n" if n % 10 == 9 else ""))
+    return "".join(sentences)
+
+
+def headroom(refs: dict, style: str) -> dict:
+    """pandoc's CPU time (children's rusage) on the heaviest body, or the refusal."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        render_article(body=heaviest(refs) + f" {style}", references=refs, style=style)
+        refused = ""
+    except PandocError as error:
+        refused = str(error)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {
+        "heaviest_cpu_s": round(cpu, 2),
+        "cpu_limit_s": CPU_SECONDS,
+        "heaviest_refused": refused,
+    }
+
+
 def measure(refs: dict, style: str) -> dict:
     """Cold, while typing (the same citations each time) and editing a citation; pandoc
     alone on the same text is timed right before each typing render, so the two are
@@ -135,6 +176,7 @@ def measure(refs: dict, style: str) -> dict:
         "citation_edit_max_ms": ms(max(citing)),
         "renders": RENDERS,
         "meets_target": statistics.median(typing) * 1000 <= TARGET_MS,
+        **headroom(refs, style),
     }
 
 
@@ -159,7 +201,9 @@ def main() -> None:
             f"target {TARGET_MS} ms; editing a citation median "
             f"{result['citation_edit_median_ms']:.0f} ms; pandoc alone on the same text "
             f"{result['pandoc_alone_median_ms']:.0f} ms (typing / pandoc alone: "
-            f"{result['typing_over_pandoc_alone']:.2f})"
+            f"{result['typing_over_pandoc_alone']:.2f}); the heaviest body the limits allow: "
+            f"pandoc {result['heaviest_cpu_s']:.1f} s of CPU (limit "
+            f"{result['cpu_limit_s']} s){'; REFUSED' if result['heaviest_refused'] else ''}"
         )
     if options.json:
         report = {

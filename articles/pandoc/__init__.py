@@ -37,9 +37,21 @@ import pypandoc
 
 # A long health article is 5,000 words; 200,000 characters is ten of them.
 MAX_BODY_CHARS = 200_000
-TIMEOUT_SECONDS = 3.0
-# pandoc's own CPU time, enforced by the kernel even when nothing waits for pandoc any more.
-CPU_SECONDS = 10
+# The bound on a render is pandoc's own CPU time, enforced by the kernel (even when nothing
+# waits for pandoc any more): work, not waiting, so a busy server refuses nothing it would
+# render when quiet. The densest article the size limit allows (200,000 characters, a
+# citation every 43) takes 4.4 s of CPU in APA on the benchmark machine, 2.4 s in AMA; the
+# backtracking inputs the pre-checks cannot see run for minutes.
+CPU_SECONDS = 6
+# citeproc's work grows with the citations: the densest body the size limit allows (4,800
+# citations) needs the whole CPU limit in APA under load, 1,000 need 2.4 s. A systematic
+# review cites a few hundred times; no article needs more than this.
+MAX_CITATIONS = 1_000
+# An `@` that can start a citation (not in an e-mail address, not escaped). Code spans
+# count too: an over-count, which only matters past the limit.
+_CITATION = re.compile(r"(?<![\w\\])@[{\w]")
+# The clock is the backstop for a machine so starved that those seconds of CPU take longer.
+TIMEOUT_SECONDS = 2.0 * CPU_SECONDS
 # pandoc's heap (its GHC runtime's -M): a 200,000-character article with 200 citations needs
 # under 200 MB; past this pandoc stops with "Heap exhausted" instead of taking the worker's
 # memory while the timeout runs.
@@ -139,6 +151,13 @@ def check_limits(body: str) -> None:
                 f"The text opens {unclosed} more “{opening}” than it closes (the limit is "
                 f"{MAX_UNCLOSED_BRACKETS}); close them or remove the extra ones."
             )
+    # Last: a more specific reason above says better what to change.
+    citations = len(_CITATION.findall(body))
+    if citations > MAX_CITATIONS:
+        raise PandocError(
+            f"The text cites {citations:,} times; the limit is {MAX_CITATIONS:,}. "
+            "Split it into several articles."
+        )
 
 
 def pandoc_arguments(*, style: str, bibliography: str | None) -> list[str]:
@@ -298,8 +317,8 @@ def _write(path: str, data: bytes) -> None:
 def _run_bounded(
     arguments: list[str], *, stdin: bytes, cwd: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[bytes]:
-    """pandoc, stopped after TIMEOUT_SECONDS by this process and after CPU_SECONDS of its
-    own CPU time by the kernel: the second holds when this process is gone (a worker killed
+    """pandoc, stopped by the kernel after CPU_SECONDS of its own CPU time and by this
+    process after TIMEOUT_SECONDS: the first holds when this process is gone (a worker killed
     mid-render), which would otherwise leave pandoc backtracking for minutes with nobody
     waiting for it."""
     with subprocess.Popen(  # noqa: S603 - fixed arguments, our own binary

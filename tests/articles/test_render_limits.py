@@ -25,6 +25,7 @@ PATHOLOGICAL = {
     "deep list": ("".join(" " * (2 * i) + "- x\n" for i in range(100)), "nested 99 levels"),
     "deep quote": (">" * 1_000 + " x", "nested 1000 levels"),
     "too long": ("word " * 50_000, "the limit is 200,000"),
+    "too many citations": ("Cited [@a; -@b]. " * 501, "cites 1,002 times; the limit is 1,000"),
 }
 
 
@@ -121,3 +122,11 @@ def test_any_markdown_renders_safely_or_is_refused_with_a_message(body, style):
 def test_the_danger_check_can_fail():
     found = dangers('<a href=" java\tscript:x" onclick="y">l</a><script>z</script>')
     assert sorted(found) == ["a@href= java\tscript:x", "a@onclick", "script"]
+
+
+def test_citations_are_counted_as_pandoc_reads_them():
+    # At the limit, and e-mail addresses and escaped `@` past it, are not refused.
+    pandoc.check_limits("Cited [@a].\n" * pandoc.MAX_CITATIONS)
+    pandoc.check_limits("Write to desk@clinic.example or \\@a. " * 2 * pandoc.MAX_CITATIONS)
+    with pytest.raises(PandocError, match="cites 1,001 times"):
+        pandoc.check_limits("As @a says.\n" * pandoc.MAX_CITATIONS + "And @{b}.")
