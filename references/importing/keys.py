@@ -1,11 +1,11 @@
 """Citation keys for formats that have none (RIS, PubMed, CSL-JSON without an id).
 
 The key is the one Zotero's BibTeX export and Better BibTeX's Zotero-compatible format
-make: the first author's family name (an organisation's whole name), the year and the
-first word of the title that is not an article or a preposition, lower case, ASCII and
-without punctuation — `parker2019emotional`, `vangennep1960rites`. A key
-already taken gets a letter: `parker2019emotionala`, then `…b`, as pandoc and Better
-BibTeX disambiguate.
+make: the first author's family name without its suffix ("King, Jr." gives `king`; an
+organisation's whole name), the year and the first word of the title that is not an
+article or a preposition, lower case, ASCII and without punctuation —
+`parker2019emotional`, `vangennep1960rites`. A key already taken gets a letter:
+`parker2019emotionala`, then `…b`, as pandoc and Better BibTeX disambiguate.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def base_key(fields: dict[str, Any]) -> str:
     people = fields.get("authors") or fields.get("editors") or []
     who = ""
     if people:
-        who = people[0].get("family") or people[0].get("literal") or ""
+        family = people[0].get("family") or ""
+        # The library keeps a suffix in the family name ("King, Jr."); Zotero and Better
+        # BibTeX key on the family name alone: king2020, not kingjr2020.
+        who = family.partition(",")[0].strip() or family or people[0].get("literal") or ""
     who = _NOT_KEY.sub("", ascii_fold(who).lower()) or "anon"
     year = str(fields.get("issued_year") or "")
     title = ascii_fold(rich_text_plain(fields.get("title", ""))).lower()

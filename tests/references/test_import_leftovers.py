@@ -75,3 +75,28 @@ def test_a_second_address_on_the_next_line_is_a_second_url_not_a_wrap():
     entry = only_entry(text)
     assert entry.fields["url"] == "https://a.org/x"
     assert any("has 2 URLs" in warning for warning in entry.warnings)
+
+
+# --- 2. A made-up key takes the family name alone, without the suffix ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TY  - JOUR\nAU  - Kaelin, William G, Jr\nTI  - The tumour\nPY  - 2020\nER  - \n",
+        "PMID- 1\nTI  - The tumour.\nFAU - Kaelin, William G Jr\nDP  - 2020\n",
+        csl(id="", author=[{"family": "Kaelin", "given": "W", "suffix": "Jr."}], title="Tumour"),
+        csl(id="", author=[{"family": "Kaelin, Jr.", "given": "W"}], title="Tumour"),
+    ],
+)
+def test_a_made_up_key_leaves_out_the_name_suffix(text):
+    # Zotero and Better BibTeX key on the family name alone: kaelin2020tumour.
+    entry = only_entry(text)
+    assert entry.key == "kaelin2020tumour"
+    assert entry.key_generated
+    assert entry.fields["authors"][0]["family"] in ("Kaelin, Jr", "Kaelin, Jr.")
+
+
+def test_an_entry_with_its_own_key_keeps_it():
+    text = "@article{kaelinjr2020, author={Kaelin, Jr, William G}, title={T}, year=2020}"
+    assert only_entry(text).key == "kaelinjr2020"
