@@ -100,3 +100,36 @@ def test_a_made_up_key_leaves_out_the_name_suffix(text):
 def test_an_entry_with_its_own_key_keeps_it():
     text = "@article{kaelinjr2020, author={Kaelin, Jr, William G}, title={T}, year=2020}"
     assert only_entry(text).key == "kaelinjr2020"
+
+
+# --- 3. BibTeX: an empty name between two "and"s is skipped, with a warning ----------------
+
+
+@pytest.mark.parametrize(
+    "authors",
+    [
+        "Smith, John and and Doe, Jane",
+        "Smith, John AND and Doe, Jane",
+        "Smith, John and\n    and Doe, Jane",
+        'Smith, John and {M{\\"u}ller}, Hans and and Doe, Jane',
+        "and Smith, John and Doe, Jane",
+        "Smith, John and Doe, Jane and",
+    ],
+)
+def test_an_empty_bibtex_name_is_skipped_with_a_warning(authors):
+    entry = only_entry(f"@article{{k, author={{{authors}}}, title={{T}}, year=2020}}")
+    people = entry.fields["authors"]
+    assert people[0] == {"family": "Smith", "given": "John"}
+    assert people[-1] == {"family": "Doe", "given": "Jane"}
+    assert all("and" not in person.get("family", "") for person in people)
+    assert any("empty author" in warning for warning in entry.warnings), entry.warnings
+
+
+def test_and_inside_braces_and_names_beginning_with_and_are_untouched():
+    text = "@book{k, author={{Barnes and and Noble} and Anders, Andrew}, title={T}, year=2020}"
+    entry = only_entry(text)
+    assert entry.fields["authors"] == [
+        {"literal": "Barnes and and Noble"},
+        {"family": "Anders", "given": "Andrew"},
+    ]
+    assert entry.warnings == []

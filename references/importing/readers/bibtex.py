@@ -953,9 +953,47 @@ _AND_DECODED = re.compile(" [aA][nN][dD] ")
 _SIMPLE_NAMES = re.compile(r"[^{}]*(?:\{[^{}\s,]*\}[^{}]*)*")
 
 
+# "and" as a word; a run of them ("and and") outside braces holds an empty name.
+_AND_WORD = re.compile(r"(?<!\S)[aA][nN][dD](?!\S)")
+_AND_RUN = re.compile(r"(?<!\S)[aA][nN][dD](?:\s+[aA][nN][dD](?!\S))*(?!\S)")
+
+
+def _without_empty_names(value: str, role: str, warnings: list[str]) -> str:
+    """`Smith, J and and Doe, J` (and an "and" first or last) without the empty names
+    between the "and"s. Split as they are, the next person was "and Doe", a family name
+    no one has. "and" inside braces is text: `{Barnes and and Noble}`."""
+    content_end = len(value)  # `value` is stripped
+    out: list[str] = []
+    position = depth = empty = 0
+    for match in _AND_RUN.finditer(value):
+        # Brace depth counted from the last match on, so the file is read once.
+        between = value[position : match.start()]
+        depth += between.count("{") - between.count("}")
+        out.append(between)
+        position = match.end()
+        count = len(match.group().split())
+        if depth > 0:
+            out.append(match.group())
+        elif match.start() == 0 or match.end() == content_end:
+            empty += count  # nothing before the first "and", or after the last
+        else:
+            empty += count - 1
+            out.append(match.group().split()[0])
+    if not empty:
+        return value
+    out.append(value[position:])
+    warnings.append(
+        f"has {'an empty ' + role if empty == 1 else f'{empty} empty {role}s'} in its "
+        f"{role} list (“and” twice, or “and” at an end); skipped"
+    )
+    return "".join(out).strip()
+
+
 def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, str]], bool]:
     """A BibTeX name list as CSL names, and whether it ended in `and others`."""
     value = value.strip()
+    if _AND_WORD.search(value):
+        value = _without_empty_names(value, role, warnings)
     if not value:
         return [], False
     # EndNote ends an organisation's name with a comma; one with "and" in it ("Agency for
