@@ -133,3 +133,65 @@ def test_and_inside_braces_and_names_beginning_with_and_are_untouched():
         {"family": "Anders", "given": "Andrew"},
     ]
     assert entry.warnings == []
+
+
+# --- 4. RIS: a tag written in lower case, with a tab, or without the space after "-" ------
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "value"),
+    [
+        ("au  - Smith, J", "authors", [{"family": "Smith", "given": "J"}]),
+        ("Au  - Smith, J", "authors", [{"family": "Smith", "given": "J"}]),
+        ("AU\t- Smith, J", "authors", [{"family": "Smith", "given": "J"}]),
+        ("AU\t-\tSmith, J", "authors", [{"family": "Smith", "given": "J"}]),
+        ("TI  -Title", "title", "Title"),
+        ("ti\t-Title", "title", "Title"),
+        ("sp  -  12", "pages", "12"),
+    ],
+)
+def test_an_ris_tag_written_loosely_is_read_as_the_tag_with_a_warning(line, field, value):
+    title = "" if field == "title" else "TI  - T\n"
+    text = f"TY  - JOUR\nPY  - 2020\n{line}\n{title}ER  - \n"
+    entry = only_entry(text)
+    assert entry.fields[field] == value
+    assert any("line 3" in warning and "RIS" in warning for warning in entry.warnings)
+
+
+def test_a_lower_case_record_end_ends_the_record():
+    text = "TY  - JOUR\nTI  - A\nPY  - 2020\ner  - \nTY  - JOUR\nTI  - B\nPY  - 2021\nER  - \n"
+    parsed = parse(text=text, format="ris")
+    assert [f.message for f in parsed.failures] == []
+    assert [entry.fields["title"] for entry in parsed.entries] == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    "continuation",
+    [
+        "In-hospital mortality was 5%.",
+        "re-admission rates fell",
+        "of - the patients",
+        "as - expected - fell",
+    ],
+)
+def test_text_in_a_wrapped_abstract_is_never_taken_for_a_tag(continuation):
+    text = f"TY  - JOUR\nTI  - T\nPY  - 2020\nAB  - First.\n{continuation}\nER  - \n"
+    entry = only_entry(text)
+    assert entry.fields["title"] == "T"
+    assert not any("RIS" in warning for warning in entry.warnings)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "is - a treatment",  # a known tag, but written as prose: one space before "-"
+        "CT -guided biopsy",
+        " AU  - Smith, J",  # not at the start of the line
+        "zz\t- a tab, but no tag anyone writes",
+        "AU- Smith, J",
+    ],
+)
+def test_a_line_that_is_not_clearly_a_tag_still_fails_the_record(line):
+    parsed = parse(text=f"TY  - JOUR\nTI  - T\n{line}\nPY  - 2020\nER  - \n", format="ris")
+    [failure] = parsed.failures
+    assert "line 3 is not an RIS line" in failure.message

@@ -84,7 +84,9 @@ def test_a_wrapped_line_starting_with_a_hyphenated_word_continues_the_value(cont
 
 
 def test_a_mangled_tag_still_fails_the_record():
-    for mangled in ("AU- Smith, J.", "T1 -Title", "au  - Smith"):
+    # "au  - Smith" (a known tag in lower case, spaced as RIS) is read since; see
+    # test_import_leftovers.py.
+    for mangled in ("AU- Smith, J.", "T1 -Title"):
         parsed = parse(text=f"TY  - JOUR\nTI  - T\n{mangled}\nPY  - 2020\nER  - \n")
         [failure] = parsed.failures
         assert failure.message.startswith("record 1 (line 1): line 3 is not an RIS line")

@@ -1,7 +1,9 @@
 """RIS, as EndNote, Zotero, Mendeley, Scopus, Web of Science and PubMed write it.
 
 A record is a run of tagged lines, `TY  - JOUR` … `ER  - `: a two-character tag, two
-spaces (exporters vary: one to three), a hyphen, a space and the value. A line without a
+spaces (exporters vary: one to three), a hyphen, a space and the value. A tag RIS has,
+written loosely by hand (`au  - …`, a tab before the hyphen, none after it), is read with
+a warning. A line without a
 tag continues the previous value (some exporters wrap long abstracts). Tags that repeat
 (AU, KW, UR) add a value each.
 
@@ -42,6 +44,11 @@ from ..normalize import (
 # TAG, one to three spaces (exporters vary), "-", then a space and the value, or nothing
 # ("ER  -").
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?:\s+(.*)|\s*)$")
+# Hand-edited files: "au  - Smith" (lower case), "AU<tab>- Smith", "TI  -Title". Read as a
+# tag only when the two characters are a tag RIS has and the line starts with them, with a
+# tab or two spaces or more before the "-": prose wrapped onto a line ("is - a", "CT
+# -guided") has a single space there.
+_LOOSE_TAG_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9])([ \t]{1,4})-[ \t]*(.*)$")
 
 _TYPES = {
     "JOUR": "article-journal", "JFULL": "article-journal", "EJOUR": "article-journal",
@@ -69,6 +76,13 @@ _READ = frozenset((
     "JA", "J1", "J2", "PY", "Y1", "DA", "Y2", "VL", "IS", "CP", "SP", "EP", "SN", "PB",
     "CY", "PP", "ET", "M3", "DO", "UR", "L1", "L2", "LK", "AN", "C1", "C2", "C3", "C4",
     "C5", "C6", "C7", "C8", "M2", "M1", "LA", "ID", "DB", "DP",
+))  # fmt: skip
+# Every tag of the RIS specification and of the common exporters: the ones read, and the
+# ones left out.
+_KNOWN_TAGS = _READ | frozenset((
+    "A3", "A4", "AB", "AD", "AV", "CA", "CN", "H1", "H2", "KW", "L3", "L4", "LB", "N1",
+    "N2", "NV", "OP", "RI", "RN", "RP", "SE", "ST", "T3", "TA", "TT", "U1", "U2", "U3",
+    "U4", "U5", "VO", "WT", "Y3",
 ))  # fmt: skip
 _PMID_LABEL = re.compile(r"^\s*(?:PMID|PubMed(?:\s*ID)?)\s*[:=]?\s*(\d{1,9})\s*$", re.I)
 # A DOI in free text (notes, links). Notes may be HTML, so it ends at a quote or at the
@@ -107,6 +121,7 @@ class _Record:
         self.number = number
         self.tags: list[tuple[str, str, int]] = []  # (tag, value, line)
         self.problems: list[str] = []
+        self.loose_lines: list[tuple[int, str]] = []  # (line, text) of tags read loosely
         self._continued: dict[int, list[str]] = {}  # tag index → its wrapped lines
 
     def continue_last(self, text: str) -> None:
@@ -149,13 +164,16 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
         if not line.strip():
             continue
         match = _TAG_LINE.match(line)
+        loose = None
         if match is None:
+            loose = _loose_tag(line)
+        if match is None and loose is None:
             if not seen_record and not _LOOKS_LIKE_TAG.match(line):
                 continue  # a publisher's header ("Provider: …") before the first record
             if (
                 current is not None
                 and current.tags[-1][0] in _WRAPPING_TAGS
-                and not _LOOKS_LIKE_TAG.match(line)
+                and not _meant_as_tag(line)
             ):
                 # A wrapped value: it continues the previous tag.
                 current.continue_last(line.strip())
@@ -168,7 +186,10 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
             else:
                 current.problems.append(reason)
             continue
-        tag, value = match.group(1), (match.group(2) or "").strip()
+        if loose is not None:
+            tag, value = loose
+        else:
+            tag, value = match.group(1), (match.group(2) or "").strip()  # type: ignore[union-attr]
         if tag == "TY":
             seen_record = True
             if current is not None:
@@ -178,6 +199,8 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
                 records.append(current.close())
             current = _Record(number, len(records) + 1)
             current.tags.append((tag, value, number))
+            if loose is not None:
+                current.loose_lines.append((number, line))
             continue
         if current is None:
             result.failures.append(
@@ -189,6 +212,8 @@ def read_ris(text: str, *, progress: Progress | None = None) -> ReadResult:
                 )  # fmt: skip
             )
             continue
+        if loose is not None:
+            current.loose_lines.append((number, line))
         if tag == "ER":
             records.append(current.close())
             current = None
@@ -219,6 +244,29 @@ _LINK_TAGS = frozenset(("UR", "L1", "L2", "L4", "LK"))
 # on one side of the hyphen at least. A wrapped line that starts with a hyphenated word
 # ("In-hospital mortality…", "re-admission") is text, not a tag.
 _LOOKS_LIKE_TAG = re.compile(r"^\s*[A-Za-z][A-Za-z0-9](?:\s+-|-(?:\s|$))")
+# Prose that only looks like a tag: a word of two letters RIS has no tag for, one space,
+# a hyphen and a space ("of - the", "as - expected").
+_PROSE_HYPHEN = re.compile(r"^\s*([A-Za-z]{2}) - ")
+
+
+def _loose_tag(line: str) -> tuple[str, str] | None:
+    """(TAG, value) for a line that is clearly a known tag written loosely, else None."""
+    match = _LOOSE_TAG_LINE.match(line)
+    if match is None:
+        return None
+    tag, space = match.group(1).upper(), match.group(2)
+    if tag not in _KNOWN_TAGS or ("\t" not in space and len(space) < 2):
+        return None
+    return tag, match.group(3).strip()
+
+
+def _meant_as_tag(line: str) -> bool:
+    """A line that is no RIS line but was meant as a tag: it fails the record rather than
+    being read as text. Not prose that happens to have a hyphen after two letters."""
+    if not _LOOKS_LIKE_TAG.match(line):
+        return False
+    prose = _PROSE_HYPHEN.match(line)
+    return prose is None or prose.group(1).upper() in _KNOWN_TAGS
 
 
 def _names(values: list[str], tag: str, warnings: list[str]) -> list[dict[str, str]]:
@@ -292,6 +340,15 @@ def _item(record: _Record) -> SourceItem:
     if record.problems:
         item.problem = "; ".join(record.problems)
         return item
+    if record.loose_lines:
+        at, shown = record.loose_lines[0]
+        count = len(record.loose_lines)
+        what = "an RIS line" if count == 1 else f"{count} RIS lines"
+        item.warnings.append(
+            f"has {what} not written “TAG  - value” (line {at}: “{shown.strip()[:60]}”"
+            f"{', …' if count > 1 else ''}); {'' if count == 1 else 'each '}read as the tag "
+            "it starts with"
+        )
     csl: dict[str, Any] = item.csl
     lines = item.lines
     csl_type = _TYPES.get(ris_type)
