@@ -195,3 +195,38 @@ def test_a_line_that_is_not_clearly_a_tag_still_fails_the_record(line):
     parsed = parse(text=f"TY  - JOUR\nTI  - T\n{line}\nPY  - 2020\nER  - \n", format="ris")
     [failure] = parsed.failures
     assert "line 3 is not an RIS line" in failure.message
+
+
+# --- 5. PubMed: a continuation line indented by fewer than six spaces -----------------------
+
+
+@pytest.mark.parametrize("indent", [" ", "  ", "     ", "\t", " \t"])
+def test_a_medline_line_indented_less_than_six_spaces_continues_the_field(indent):
+    text = (
+        "PMID- 31234567\nTI  - Sexual health after a stroke: a study\n"
+        f"{indent}of couples.\nFAU - Parker, Sarah J\n{indent}Jane\nDP  - 2019 Mar\n"
+    )
+    entry = only_entry(text, "nbib")
+    assert entry.fields["title"] == "Sexual health after a stroke: a study of couples"
+    assert entry.fields["authors"] == [{"family": "Parker", "given": "Sarah J Jane"}]
+    assert any("line 3" in warning and "six spaces" in warning for warning in entry.warnings)
+
+
+def test_a_medline_line_indented_six_spaces_is_read_without_a_warning():
+    text = "PMID- 1\nTI  - A study\n      of couples.\nDP  - 2019\n"
+    entry = only_entry(text, "nbib")
+    assert entry.fields["title"] == "A study of couples"
+    assert entry.warnings == []
+
+
+def test_an_indented_medline_tag_is_not_read_as_text():
+    # "  TI  - …" is a tag pushed in by an edit, not the rest of the field before it.
+    parsed = parse(text="PMID- 1\nDP  - 2019\n  TI  - A study\n", format="nbib")
+    [failure] = parsed.failures
+    assert "line 3" in failure.message
+
+
+def test_an_indented_line_that_only_looks_like_a_medline_tag_is_text():
+    text = "PMID- 1\nTI  - Outcomes in people who are\n  HIV - positive.\nDP  - 2019\n"
+    entry = only_entry(text, "nbib")
+    assert entry.fields["title"] == "Outcomes in people who are HIV - positive"

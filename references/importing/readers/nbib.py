@@ -2,7 +2,8 @@
 
 Records are separated by blank lines; each line is a tag padded to four characters, "- "
 and the value (`PMID- 31234567`, `TI  - …`, `FAU - Parker, Sarah J`), and lines starting
-with six spaces continue the one before. This reader checks that shape line by line (so a
+with six spaces continue the one before (fewer, or a tab, in hand-edited files: read as
+a continuation, with a warning). This reader checks that shape line by line (so a
 damaged record is reported with its line, which Biopython would not do), then hands each
 record to `Bio.Medline` for the fields.
 
@@ -36,6 +37,17 @@ _CONTINUATION = "      "
 _READ = frozenset((
     "PMID", "TI", "BTI", "CTI", "FAU", "AU", "CN", "FED", "ED", "JT", "TA", "DP", "VI",
     "IP", "PG", "LID", "AID", "PT", "PB", "PL", "ISBN", "LA", "TT", "OWN", "STAT", "SO",
+))  # fmt: skip
+# Every MEDLINE tag NLM documents: an indented line starting with one was meant as a tag;
+# "HIV - positive" is text.
+_MEDLINE_TAGS = frozenset((
+    "AB", "AD", "AID", "AU", "AUID", "BTI", "CI", "CIN", "CN", "COIS", "CON", "CRDT", "CRF",
+    "CRI", "CTI", "DA", "DCOM", "DEP", "DP", "ECF", "ECI", "ED", "EDAT", "EFR", "EIN", "EN",
+    "FAU", "FED", "FIR", "FPS", "GN", "GR", "GS", "IP", "IR", "IRAD", "IS", "ISBN", "JID",
+    "JT", "LA", "LID", "LR", "MH", "MHDA", "MID", "NM", "OAB", "OABL", "OCI", "OID", "ORI",
+    "OT", "OTO", "OWN", "PG", "PHST", "PL", "PMC", "PMCR", "PMID", "PS", "PST", "PT", "PUBM",
+    "RF", "RIN", "RN", "ROF", "RPF", "RPI", "SB", "SFM", "SI", "SO", "SPIN", "STAT", "TA",
+    "TI", "TT", "UIN", "UOF", "VI", "VTI",
 ))  # fmt: skip
 # Bookkeeping without data for a reference: not reported as left out.
 _QUIET = frozenset(("OWN", "STAT", "SO", "LA", "TT", "PL"))
@@ -96,6 +108,7 @@ def read_nbib(text: str, *, progress: Progress | None = None) -> ReadResult:
         if progress and (number % PROGRESS_EVERY == 0 or number == total):
             progress("reading records", number, total)
         problems = []
+        indented = _reindent(lines, start)
         for offset, line in enumerate(lines):
             if line.startswith(_CONTINUATION):
                 if offset == 0:
@@ -116,7 +129,32 @@ def read_nbib(text: str, *, progress: Progress | None = None) -> ReadResult:
             continue
         record = Medline.read(io.StringIO("\n".join(lines) + "\n"))
         _fill(item, dict(record), lines, start)
+        if indented:
+            count = len(indented)
+            item.warnings.append(
+                f"has {'a line' if count == 1 else f'{count} lines'} indented by fewer than six "
+                f"spaces (line {indented[0]}{', …' if count > 1 else ''}); read as the rest "
+                "of the field before, as PubMed's six-space indent would be"
+            )
     return result
+
+
+def _reindent(lines: list[str], start: int) -> list[int]:
+    """Lines indented by fewer than six spaces (or with tabs), as hand-edited files have
+    them, given PubMed's six spaces in place, so Biopython reads them as continuations
+    too; the numbers of the lines changed. An indented tag ("  TI  - …") is left as it
+    is and fails the record: it is not the rest of the field before it."""
+    changed: list[int] = []
+    for offset, line in enumerate(lines):
+        if line[:1] not in (" ", "\t") or line.startswith(_CONTINUATION):
+            continue
+        text = line.strip()
+        tag = _LINE.match(text)
+        if tag and tag.group("tag") in _MEDLINE_TAGS:
+            continue
+        lines[offset] = _CONTINUATION + text
+        changed.append(start + offset)
+    return changed
 
 
 def _text(record: dict[str, Any], tag: str) -> str:
