@@ -397,10 +397,10 @@ _TEXT_VARIABLES = {
 }
 _HANDLED = frozenset(
     {"id", "type", "title", "author", "editor", "x-et-al", "issued", "accessed", "page",
-     "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES}
+     "page-first", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES}
 )  # fmt: skip
 # The variables stored as text: a list, object or true/false there cannot be stored.
-_SHOWN_AS_TEXT = frozenset({"page", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
+_SHOWN_AS_TEXT = frozenset({"page", "page-first", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
 _ISBN_MAX = int(Reference._meta.get_field("isbn").max_length or 0)
 _URL_MAX = int(Reference._meta.get_field("url").max_length or 0)
 
@@ -495,6 +495,12 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
             pages = clean_pages(_text(value))
             if pages:
                 fields["pages"] = pages
+        elif variable == "page-first" and not _text(csl.get("page")):
+            # CSL's first page, for an item with no `page`: the page it is cited by.
+            pages = clean_pages(_text(value))
+            if pages:
+                fields["pages"] = pages
+                lines.setdefault("page", lines.get("page-first", item.line))
         elif variable == "DOI":
             try:
                 doi = clean_doi(_text(value), warnings)

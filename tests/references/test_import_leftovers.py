@@ -230,3 +230,22 @@ def test_an_indented_line_that_only_looks_like_a_medline_tag_is_text():
     text = "PMID- 1\nTI  - Outcomes in people who are\n  HIV - positive.\nDP  - 2019\n"
     entry = only_entry(text, "nbib")
     assert entry.fields["title"] == "Outcomes in people who are HIV - positive"
+
+
+# --- 6. CSL-JSON: `page-first` without `page` --------------------------------------------
+
+
+@pytest.mark.parametrize("first", ["e1234", 823, "S12"])
+def test_csl_page_first_without_page_is_the_page(first):
+    # CSL's page-first is the first page; an item with it and no page was cited without one.
+    parsed = parse(text=csl(**{"page-first": first}))
+    [entry] = parsed.entries
+    assert entry.fields["pages"] == str(first)
+    assert entry.warnings == []
+    assert not any("page-first" in warning for warning in parsed.warnings)
+
+
+def test_csl_page_wins_over_page_first():
+    entry = only_entry(csl(page="823-8", **{"page-first": "823"}))
+    assert entry.fields["pages"] == "823–828"
+    assert entry.warnings == []
