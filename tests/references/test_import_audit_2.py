@@ -412,3 +412,21 @@ def test_a_name_suffix_joins_the_family_name_as_elsewhere(lines, person):
 def test_initials_that_look_like_numerals_stay_initials(author, person):
     text = f"PMID- 8\nDP  - 2020\nTI  - Initials.\nAU  - {author}\n"
     assert only_entry(text).fields["authors"] == [person]
+
+
+@pytest.mark.parametrize(
+    "organisation",
+    ["Public Health England PHE", "Doctors Without Borders MSF", "The Lancet HIV"],
+)
+def test_an_organisation_ending_in_its_acronym_is_not_a_person(organisation):
+    text = f"TY  - JOUR\nAU  - {organisation}\nTI  - T\nPY  - 2020\nER  -\n"
+    assert only_entry(text).fields["authors"] == [{"literal": organisation}]
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "given"),
+    [("Smith JR", "Smith", "JR"), ("van der Berg JR", "van der Berg", "JR")],
+)
+def test_initials_without_periods_after_one_family_name_are_a_person(name, family, given):
+    text = f"TY  - JOUR\nAU  - {name}\nTI  - T\nPY  - 2020\nER  -\n"
+    assert only_entry(text).fields["authors"] == [{"family": family, "given": given}]

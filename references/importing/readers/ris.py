@@ -305,7 +305,18 @@ def _family_and_initials(value: str) -> dict[str, str] | None:
         or looks_like_organisation(value)
     ):
         return None
+    # Initials without periods ("JR") read just like an organisation's acronym ("Public
+    # Health England PHE", "The Lancet HIV"): only a one-word family name, with particles
+    # before it ("van der Berg JR"), makes them a person's.
+    if "." not in given and any(word.lower() not in _PARTICLES for word in words[:-2]):
+        return None
     return {"family": family, "given": given}
+
+
+_PARTICLES = frozenset(
+    ("van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la",
+     "le", "ter", "ten", "al", "el", "bin", "ibn")
+)  # fmt: skip
 
 
 def _name(value: str) -> dict[str, str]:
