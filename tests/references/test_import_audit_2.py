@@ -430,3 +430,14 @@ def test_an_organisation_ending_in_its_acronym_is_not_a_person(organisation):
 def test_initials_without_periods_after_one_family_name_are_a_person(name, family, given):
     text = f"TY  - JOUR\nAU  - {name}\nTI  - T\nPY  - 2020\nER  -\n"
     assert only_entry(text).fields["authors"] == [{"family": family, "given": given}]
+
+
+@pytest.mark.parametrize(
+    "organisation",
+    ["Google LLC", "Pfizer INC", "Acme LTD", "Unilever PLC", "Cochrane UK", "NHS UK"],
+)
+def test_an_organisation_ending_in_a_legal_form_or_country_is_not_a_person(organisation):
+    # Zotero writes a one-field (institutional) author with no comma; "Google LLC" was read
+    # as Google, L. L. C.: a company's form and a country code are no one's initials.
+    text = f"TY  - JOUR\nAU  - {organisation}\nTI  - T\nPY  - 2020\nER  -\n"
+    assert only_entry(text).fields["authors"] == [{"literal": organisation}]

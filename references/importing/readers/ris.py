@@ -308,9 +308,17 @@ def _family_and_initials(value: str) -> dict[str, str] | None:
     # Initials without periods ("JR") read just like an organisation's acronym ("Public
     # Health England PHE", "The Lancet HIV"): only a one-word family name, with particles
     # before it ("van der Berg JR"), makes them a person's.
-    if "." not in given and any(word.lower() not in _PARTICLES for word in words[:-2]):
+    if "." not in given and (
+        given in _NOT_INITIALS or any(word.lower() not in _PARTICLES for word in words[:-2])
+    ):
         return None
     return {"family": family, "given": given}
+
+
+# Capitals that end a one-field author's name in Zotero's RIS and are no one's initials: a
+# company's legal form ("Google LLC") or a country ("Cochrane UK"). "AG", "SA" or "AB"
+# ("Bayer AG") are left to read as initials: they are as often a person's ("Smith AB").
+_NOT_INITIALS = frozenset(("LLC", "LTD", "INC", "PLC", "UK", "USA", "EU"))
 
 
 _PARTICLES = frozenset(
