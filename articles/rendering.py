@@ -27,7 +27,7 @@ from django.conf import settings
 
 from references.citations import normalize_newlines
 
-from .pandoc import PandocError, run_pandoc
+from .pandoc import CITATION_AT, PandocError, run_pandoc
 
 __all__ = ["PandocError", "RenderedArticle", "render_article", "sanitize_html"]
 
@@ -252,18 +252,28 @@ def _et_al_in_names(text: str | None) -> str | None:
     after two names or more, none after one)."""
     if not text or ET_AL_MARK not in text:
         return text
+    # The names before each placeholder, back to where its work's citation starts ("(" or
+    # ";"), read once from left to right: searching back from each one through the whole
+    # text was quadratic in a citation of many works.
+    scanned = 0
+    names_have_comma = False
 
     def et_al(match: re.Match) -> str:
-        # The names before it, back to where this work's citation starts.
-        names = re.split(r"[(;]", text[: match.start()])[-1]
-        return ", et al." if "," in names else " et al."
+        nonlocal scanned, names_have_comma
+        since = text[scanned : match.start()]
+        start = max(since.rfind("("), since.rfind(";"))
+        if start >= 0:
+            names_have_comma = "," in since[start + 1 :]
+        else:
+            names_have_comma = names_have_comma or "," in since
+        scanned = match.start()
+        return ", et al." if names_have_comma else " et al."
 
     return _ET_AL_IN_CITATION.sub(et_al, text)
 
 
 def _line_of(body: str, key: str) -> int:
-    # After a letter, digit or backslash `@` starts no citation (`admin@key`, `\@key`).
-    pattern = re.compile(rf"(?<![\w\\])@{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
+    pattern = re.compile(rf"{CITATION_AT}{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
     for number, line in enumerate(body.splitlines(), start=1):
         if pattern.search(line):
             return number

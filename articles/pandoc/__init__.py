@@ -47,9 +47,11 @@ CPU_SECONDS = 6
 # citations) needs the whole CPU limit in APA under load, 1,000 need 2.4 s. A systematic
 # review cites a few hundred times; no article needs more than this.
 MAX_CITATIONS = 1_000
-# An `@` that can start a citation (not in an e-mail address, not escaped). Code spans
-# count too: an over-count, which only matters past the limit.
-_CITATION = re.compile(r"(?<![\w\\])@[{\w]")
+# An `@` that can start a citation, as pandoc reads it: not after a letter, digit or
+# backslash (`admin@key`, `\@key`). Code spans count too: an over-count, which only
+# matters past the limit.
+CITATION_AT = r"(?<![\w\\])@"
+_CITATION = re.compile(CITATION_AT + r"[{\w]")
 # The clock is the backstop for a machine so starved that those seconds of CPU take longer.
 TIMEOUT_SECONDS = 2.0 * CPU_SECONDS
 # pandoc's heap (its GHC runtime's -M): a 200,000-character article with 200 citations needs

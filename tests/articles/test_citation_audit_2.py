@@ -16,6 +16,7 @@ each tested on its own.
 from __future__ import annotations
 
 import re
+import time
 from html import escape
 
 import lxml.html
@@ -190,6 +191,25 @@ def test_and_others_never_prints_its_placeholder_in_the_text(body, expected):
     rendered = render_article(body=body, references=AND_OTHERS, style="apa")
     assert "Zzetal" not in rendered.html + rendered.references_html
     assert words(parse(rendered.html)) == expected
+
+
+def test_placeholders_in_a_long_citation_are_replaced_in_linear_time():
+    # One citation of many "and others" works is one text: each placeholder looked back
+    # through all of it for where its work starts, quadratic in the citation's length.
+    from articles.rendering import ET_AL_MARK, _et_al_in_names
+
+    def seconds(count: int) -> float:
+        work = f"Cut, Lee, {ET_AL_MARK}, {ET_AL_MARK}, et al., 2020"
+        text = "(" + "; ".join([work] * count) + ")"
+        started = time.process_time()
+        replaced = _et_al_in_names(text)
+        elapsed = time.process_time() - started
+        assert replaced == "(" + "; ".join(["Cut, Lee, et al., 2020"] * count) + ")"
+        return elapsed
+
+    small = min(seconds(1_000) for _ in range(3))
+    large = min(seconds(4_000) for _ in range(3))
+    assert large < 4 * 3 * max(small, 0.002), (small, large)  # 4 times the text: linear
 
 
 @pytest.mark.parametrize(
