@@ -512,8 +512,9 @@ def _evaluate(value: str, macros: dict[str, str], warnings: list[str]) -> str:
     return "".join(out)
 
 
-_URL_MACRO = re.compile(r"^\\(?:url|href)\s*\{(?P<url>[^{}]*)\}", re.S)
-_URL_MACRO_ANYWHERE = re.compile(r"\\(?:url|href)\s*\{(?P<url>[^{}]*)\}")
+# `\url{…}` or `\href{…}`: matched at the start of a URL field, searched for in
+# `howpublished` ("Available at \url{…}").
+_URL_MACRO = re.compile(r"\\(?:url|href)\s*\{(?P<url>[^{}]*)\}")
 # Escapes exporters write in URLs and DOIs: \_ {\_} \% \& \# \$ \~{} \textunderscore …
 _VERBATIM_COMMANDS = re.compile(
     r"\\(?:textunderscore|textasciitilde|textasciicircum|textbackslash|textbar|"
@@ -913,7 +914,7 @@ def _identifiers(source: dict[str, str], text: Any, put: Any) -> None:
     url_sources: tuple[str, ...] = ("url",)
     if not url and "howpublished" in source:
         howpublished = source["howpublished"]
-        macro = _URL_MACRO_ANYWHERE.search(howpublished)
+        macro = _URL_MACRO.search(howpublished)
         if macro:  # "Available at \url{…}": the macro holds the whole address
             url = _verbatim(rejoin_wrapped_url(macro.group("url")), keep_spaces=True)
         else:  # free text: the address ends at the first space
