@@ -158,6 +158,22 @@ def test_an_ris_tag_written_loosely_is_read_as_the_tag_with_a_warning(line, fiel
     assert any("line 3" in warning and "RIS" in warning for warning in entry.warnings)
 
 
+def test_several_loose_ris_tags_are_one_warning_naming_the_first_and_the_count():
+    text = "TY  - JOUR\nau  - Smith, J\nti\t- Title\nPY  - 2020\ner  - \n"
+    entry = only_entry(text)
+    assert entry.fields["title"] == "Title"
+    assert entry.warnings == [
+        f"entry {entry.key} (line 1) has 3 RIS lines not written “TAG  - value” (line 2: "
+        "“au  - Smith, J”, …); each read as the tag it starts with"
+    ]
+
+
+def test_a_url_with_a_space_is_refused_with_a_warning_that_names_the_space():
+    entry = only_entry(csl(URL="https://a.org/x y"))
+    [warning] = entry.warnings
+    assert "has a space in it" in warning and "%20" in warning
+
+
 def test_a_lower_case_record_end_ends_the_record():
     text = "TY  - JOUR\nTI  - A\nPY  - 2020\ner  - \nTY  - JOUR\nTI  - B\nPY  - 2021\nER  - \n"
     parsed = parse(text=text, format="ris")
