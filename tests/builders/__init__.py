@@ -14,6 +14,7 @@ Import from here: ``from tests.builders import make_writer, article_in, snapshot
 * snapshot.py: `snapshot(article)`, what a refused step must leave unchanged.
 * admin_pages.py: admin URLs, messages, and the POST data a loaded admin page sends.
 * pictures.py: image files built in memory, and what the media storage holds.
+* timing.py: `fastest_cpu_seconds(work, runs=…)`, for tests that show linear time by growth.
 """
 
 # The demo clinic's own (`manage.py load_demo`): its accounts' password and its article.
@@ -82,6 +83,7 @@ from .pictures import (
 )
 from .snapshot import REVISION_FIELDS, DbState, latest_event, snapshot
 from .states import STATES, Story, article_in
+from .timing import fastest_cpu_seconds
 
 __all__ = [
     "DEMO_ARTICLE_SLUG",
@@ -112,6 +114,7 @@ __all__ = [
     "change_url",
     "confirm_fields",
     "edit",
+    "fastest_cpu_seconds",
     "encode",
     "file_writer",
     "fresh",

@@ -8,13 +8,12 @@ None of these touch the database.
 
 from __future__ import annotations
 
-import gc
 import json
-import time
 
 import pytest
 
 from references.importing import decode_bytes, parse
+from tests.builders import fastest_cpu_seconds
 
 
 def only_entry(text: str, format: str | None = None):
@@ -97,18 +96,7 @@ LONG_NAMES = {
 
 
 def cpu_seconds_to_parse(text: str, *, runs: int) -> float:
-    """The fastest of `runs` parses, in this process's CPU time, the collector off."""
-    best = float("inf")
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            started = time.process_time()
-            only_entry(text)
-            best = min(best, time.process_time() - started)
-    finally:
-        gc.enable()
-    return best
+    return fastest_cpu_seconds(lambda: only_entry(text), runs=runs)
 
 
 @pytest.mark.parametrize("name", LONG_NAMES)

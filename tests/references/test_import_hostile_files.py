@@ -4,7 +4,6 @@ BibTeX: each is refused (or its bad record failed) with the record and line name
 
 from __future__ import annotations
 
-import gc
 import io
 import time
 from html import unescape
@@ -17,7 +16,14 @@ from django.core.management.base import CommandError
 
 from references.importing import MAX_UPLOAD_BYTES, InputError, parse, preview
 from references.models import Reference
-from tests.builders import IMPORT_URL, confirm_fields, file_writer, make_reference, snapshot
+from tests.builders import (
+    IMPORT_URL,
+    confirm_fields,
+    fastest_cpu_seconds,
+    file_writer,
+    make_reference,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -126,21 +132,13 @@ RIS_IN_PIECES = {
 }
 
 
+def parse_one_ris_entry(text: str) -> None:
+    [entry] = parse(text=text, format="ris").entries
+    assert entry.fields["title"] == "T"
+
+
 def cpu_seconds_to_parse(text: str, *, runs: int) -> float:
-    """The fastest of `runs` parses, in this process's CPU time (what other processes on
-    the machine do changes it little), with the garbage collector off while it runs."""
-    best = float("inf")
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            started = time.process_time()
-            [entry] = parse(text=text, format="ris").entries
-            best = min(best, time.process_time() - started)
-            assert entry.fields["title"] == "T"
-    finally:
-        gc.enable()
-    return best
+    return fastest_cpu_seconds(lambda: parse_one_ris_entry(text), runs=runs)
 
 
 @pytest.mark.parametrize("name", RIS_IN_PIECES)
