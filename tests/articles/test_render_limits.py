@@ -56,6 +56,17 @@ def test_nothing_is_frozen_from_text_that_cannot_be_rendered():
     assert snapshot(article) == before
 
 
+def test_nothing_is_frozen_from_text_that_cites_too_often():
+    author = make_writer()
+    article = edit(make_article(author), "Cited [@a].\n" * (pandoc.MAX_CITATIONS + 1))
+    before = snapshot(article)
+    with pytest.raises(
+        workflow.WorkflowError, match=re.escape("Cannot submit: The text cites 1,001 times")
+    ):
+        workflow.submit_for_review(article=article, actor=author)
+    assert snapshot(article) == before
+
+
 def test_ordinary_articles_are_well_inside_the_limits():
     body = "\n\n".join(
         f"## Section {n}\n\n" + "Intimacy matters to couples. " * 40 for n in range(30)
