@@ -236,7 +236,7 @@ def _unwrap(element) -> None:
     parent.remove(element)
 
 
-def _et_al_in_citations(root) -> None:
+def _et_al_in_citations(root: lxml.html.HtmlElement) -> None:
     """Every placeholder author citeproc named in a citation becomes "et al." (APA 7 §8.18:
     a work whose other authors are unknown has no more names to tell it apart)."""
     for cluster in root.iterfind(".//span[@class='citation']"):
@@ -446,7 +446,7 @@ def _toc(root) -> list[dict]:
     return toc
 
 
-def _toc_name(heading) -> str:
+def _toc_name(heading: lxml.html.HtmlElement) -> str:
     """A heading as the contents list's plain text shows it: without note numbers (pandoc's
     table of contents leaves notes out) nor AMA's superscript citation numbers, which
     plain text would join to the word before them ("heart1")."""
