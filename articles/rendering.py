@@ -272,12 +272,21 @@ def _et_al_in_names(text: str | None) -> str | None:
     return _ET_AL_IN_CITATION.sub(et_al, text)
 
 
-def _line_of(body: str, key: str) -> int:
-    pattern = re.compile(rf"{CITATION_AT}{{?{re.escape(key)}(?![\w:.#$%&+?<>~/-]*[\w])")
+# A cited key as pandoc reads it: in braces, anything up to the closing brace; else a
+# letter, digit or `_`, then those and the punctuation `:.#$%&+?<>~/-` up to the last
+# letter, digit or `_` (`@a.` cites `a`, `@a.b` cites `a.b`).
+_CITED_KEY = re.compile(CITATION_AT + r"(?:\{([^{}]*)\}|(\w(?:[\w:.#$%&+?<>~/-]*\w)?))")
+
+
+def _first_lines(body: str) -> dict[str, int]:
+    """The line each key is first cited on, from one pass over the body (searching it
+    again for each unknown key took keys times lines)."""
+    first: dict[str, int] = {}
     for number, line in enumerate(body.splitlines(), start=1):
-        if pattern.search(line):
-            return number
-    return 1
+        for match in _CITED_KEY.finditer(line):
+            key = match.group(1) if match.group(1) is not None else match.group(2)
+            first.setdefault(key, number)
+    return first
 
 
 def narrative_authors(item: Mapping) -> str:
@@ -315,13 +324,16 @@ def _link_citations(
     mark unknown keys with the line they are on. Returns (citations per key, unknown)."""
     counts: dict[str, int] = {}
     unknown: list[tuple[str, int]] = []
+    first_lines: dict[str, int] | None = None  # read when the first unknown key is met
     for cluster in list(root.iterfind(".//span[@class='citation']")):
         linked: set[str] = set()
         for link in cluster.iterfind(".//a[@role='doc-biblioref']"):
             linked.add((link.get("href") or "")[len("#ref-") :])
             key = (link.get("href") or "")[len("#ref-") :]
             if link.find("strong") is not None and (link.text_content() or "").endswith("?"):
-                line = _line_of(body, key)
+                if first_lines is None:
+                    first_lines = _first_lines(body)
+                line = first_lines.get(key, 1)
                 if (key, line) not in unknown:
                     unknown.append((key, line))
                 mark = lxml.html.Element("mark")

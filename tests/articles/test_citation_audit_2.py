@@ -226,6 +226,28 @@ def test_an_unknown_key_is_reported_on_the_line_that_cites_it(before):
     assert rendered.unknown_keys == (("nosuch", 3),)
 
 
+def test_the_lines_of_many_unknown_keys_are_found_in_linear_time():
+    # Each unknown key searched the body line by line from the top: keys times lines, so
+    # 1,000 unknown keys cited at the end of a long article took 5 s of the web worker's
+    # own time (pandoc's CPU limit does not reach it) on every preview.
+    def body(count: int) -> str:
+        filler = "Couples who talk about intimacy stay close, the study found. " * 2
+        keys = "".join(f"[@nokey{count}x{n}]\n" for n in range(count))
+        return filler.strip() + "\n" + (filler + "\n") * count + keys
+
+    def seconds(count: int) -> float:
+        text = body(count)
+        rendered = render_article(body=text, references=LIBRARY, style="apa")
+        assert rendered.unknown_keys[-1] == (f"nokey{count}x{count - 1}", 2 * count + 1)
+        return fastest_cpu_seconds(
+            lambda: render_article(body=text + " ", references=LIBRARY), runs=1
+        )
+
+    small = seconds(200)
+    large = seconds(800)
+    assert large < 4 * 3 * max(small, 0.01), (small, large)  # 4 times the text: linear
+
+
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize(
     "body",
