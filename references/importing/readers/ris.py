@@ -3,17 +3,18 @@
 A record is a run of tagged lines, `TY  - JOUR` … `ER  - `: a two-character tag, two
 spaces (exporters vary: one to three), a hyphen, a space and the value. A tag RIS has,
 written loosely by hand (`au  - …`, a tab before the hyphen, none after it), is read with
-a warning. A line without a
-tag continues the previous value (some exporters wrap long abstracts). Tags that repeat
+a warning. A line without a tag continues the previous value (some exporters wrap long
+abstracts; EndNote writes a second ISSN or link on a line of its own). Tags that repeat
 (AU, KW, UR) add a value each.
 
 What the tags mean varies by exporter; the choices here follow the RIS specification and
 what the common exporters actually write:
 
-- authors AU, A1 (then A2/ED as editors); "Family, Given", Scopus's "Family J.R.", or a
-  single name, which is an organisation when it has spaces ("World Health Organization",
-  EndNote's trailing comma) or reads as one ("Centers for Disease Control (U.S.),
-  Division of …"); names separated by ";" on one line are several names, with a warning
+- authors AU, A1 (then A2/ED as editors); "Family, Given", Scopus's "Family J.R." (or
+  "Smith JR" after a one-word family name, not "Google LLC"), or a single name, which is
+  an organisation when it has spaces ("World Health Organization", EndNote's trailing
+  comma) or reads as one ("Centers for Disease Control (U.S.), Division of …"); names
+  separated by ";" on one line are several names, with a warning
 - title TI, T1 (CT, BT for books); journal T2, JF, JO, JA, J2, J1 in that order; series T3
 - year PY, Y1 ("2019", "2019///", "2019/03/05/"), refined by DA (Web of Science's
   month alone: "NOV"); access date Y2
