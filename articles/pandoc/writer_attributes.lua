@@ -9,6 +9,18 @@ local KEEP = {
   reversed = true, value = true, align = true,
 }
 
+-- The elements nh3 keeps (rendering.ALLOWED_TAGS, and h1, which the renderer demotes to
+-- h2). Any other tag is dropped here, its content kept: nh3 would remove it too, but the
+-- parsers before nh3 read some of them as changing how the rest of the page is parsed
+-- (`<title>`, `<textarea>`, `<plaintext>`, `<template>`, `</body>`, `<math>`...) and showed
+-- the article's text after them as markup, or lost it.
+local TAGS = {}
+for name in ([[a abbr b blockquote br caption cite code dd del details div dl dt em
+    figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q section s small
+    span strong sub summary sup table tbody td tfoot th thead tr u ul]]):gmatch("%a+%d?") do
+  TAGS[name] = true
+end
+
 local function bare(el)
   el.attr = pandoc.Attr()
   return el
@@ -49,9 +61,13 @@ local function clean_tag(tag)
   if tag:sub(1, 4) == "<!--" then
     return ""
   end
-  local closing, name, rest = tag:match("^<%s*(/?)%s*([%w]+)(.-)>$")
+  local closing, name, rest = tag:match("^<%s*(/?)%s*([^%s/>]+)(.-)>$")
   if not name then
     return ""  -- a declaration or processing instruction: dropped
+  end
+  name = name:lower()
+  if not TAGS[name] then
+    return ""
   end
   if closing == "/" then
     return "</" .. name .. ">"
@@ -153,12 +169,54 @@ local function clean_html(text)
   end
 end
 
-local function clean_raw(el)
-  if el.format ~= "html" and el.format ~= "html5" then
-    return {}  -- raw LaTeX and other formats never reach a web page
+local function is_html(el)
+  return (el.t == "RawInline" or el.t == "RawBlock")
+    and (el.format == "html" or el.format == "html5")
+end
+
+-- The script or style element a raw piece opens and does not close, if any.
+local function opened_raw_text(el)
+  local name = el.text:match("^%s*<(%a+)")
+  name = name and name:lower()
+  if RAW_TEXT[name] and not el.text:lower():find("</" .. name, 1, true) then
+    return name
   end
-  el.text = clean_html(el.text)
-  return el
+end
+
+-- Raw pieces of a list of inlines or blocks, cleaned. pandoc gives an inline script or
+-- style its own pieces (`<style>`, its content as text, `</style>`): those up to the
+-- closing tag in the same list go with it. Without one, only the opening tag goes (as
+-- clean_html drops it): emitted, it made the rest of the article a style sheet, which
+-- nh3 removes, and the writer's text after a stray `<style>` is text.
+-- `unclosed` holds the names with no closing piece further on: thousands of unclosed
+-- `<script>` pieces cost one search through the list, not one each.
+local function clean_raw_pieces(list)
+  local kept, unclosed = pandoc.List(), {}
+  local i = 1
+  while i <= #list do
+    local el = list[i]
+    local name = is_html(el) and opened_raw_text(el)
+    local closing
+    if name and not unclosed[name] then
+      for j = i + 1, #list do
+        if is_html(list[j]) and list[j].text:lower():find("^%s*</" .. name) then
+          closing = j
+          break
+        end
+      end
+      unclosed[name] = not closing
+    end
+    if closing then
+      i = closing
+    elseif is_html(el) then
+      el.text = clean_html(el.text)
+      kept:insert(el)
+    elseif el.t ~= "RawInline" and el.t ~= "RawBlock" then
+      kept:insert(el)
+    end -- raw LaTeX and other formats never reach a web page
+    i = i + 1
+  end
+  return kept
 end
 
 -- Marks narrative citations (`@key says`), which numeric styles print as a bare number:
@@ -192,7 +250,7 @@ return {
     Image = bare,
     Table = bare,
     Figure = bare,
-    RawInline = clean_raw,
-    RawBlock = clean_raw,
+    Inlines = clean_raw_pieces,
+    Blocks = clean_raw_pieces,
   },
 }
