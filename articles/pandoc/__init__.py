@@ -196,9 +196,11 @@ CITATION_METADATA = {
 }
 _RENDERER_METADATA = " ".join(["csl", "bibliography", *CITATION_METADATA])
 _HEAP_EXHAUSTED = "Heap exhausted"
-# How pandoc ends when the kernel enforces CPU_SECONDS: SIGXCPU at the soft limit, SIGKILL
-# at the hard one (both are set to the same value, so either may be seen).
-_CPU_LIMIT_SIGNALS = (-signal.SIGXCPU, -signal.SIGKILL)
+# How pandoc ends when the kernel enforces CPU_SECONDS: SIGXCPU at the soft limit. The hard
+# limit, a second later, kills it (SIGKILL) only if it survived that; a SIGKILL may as well
+# be the system out of memory, so it gets a message of its own.
+_CPU_LIMIT_SIGNAL = -signal.SIGXCPU
+_KILLED = -signal.SIGKILL
 
 
 def _stopped(how: str) -> str:
@@ -350,7 +352,7 @@ def _limit_cpu(pid: int) -> None:
     # Already finished, not ours to limit, or a sandbox that forbids the call: the timeout
     # still holds, and rendering must not fail for want of the second bound.
     with contextlib.suppress(OSError):
-        prlimit(pid, resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+        prlimit(pid, resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
 
 
 def run_pandoc(
@@ -393,8 +395,13 @@ def run_pandoc(
     if done.returncode != 0:
         if _HEAP_EXHAUSTED in stderr:
             raise PandocError(_stopped(f"needed more than {MAX_MEMORY.upper()}B of memory"))
-        if done.returncode in _CPU_LIMIT_SIGNALS:
+        if done.returncode == _CPU_LIMIT_SIGNAL:
             raise PandocError(_stopped(f"used more than {CPU_SECONDS} seconds of processor time"))
+        if done.returncode == _KILLED:
+            raise PandocError(
+                "Rendering was stopped by the server before it finished (out of memory or "
+                "processor time). Try again; if it happens again, simplify the text."
+            )
         raise PandocError(f"The text could not be rendered: {_failure(stderr)}")
     if reuse is not None and made is not None:
         reuse.keep(made, citeproc_log)

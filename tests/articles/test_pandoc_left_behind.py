@@ -10,6 +10,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from articles import pandoc
 pandoc.TIMEOUT_SECONDS = 600.0
 pandoc.run_pandoc(sys.stdin.read(), references=[], style="apa", citations=False)
 """
-CPU_LIMIT = re.compile(rf"Max cpu time\s+{pandoc.CPU_SECONDS}\s+{pandoc.CPU_SECONDS}\s+seconds")
+# Soft limit CPU_SECONDS (SIGXCPU), hard limit a second later (SIGKILL if that was ignored).
+CPU_LIMIT = re.compile(rf"Max cpu time\s+{pandoc.CPU_SECONDS}\s+{pandoc.CPU_SECONDS + 1}\s+seconds")
 
 pytestmark = pytest.mark.skipif(
     not hasattr(resource, "prlimit") or not Path("/proc/self/stat").exists(),
@@ -137,3 +139,34 @@ def test_a_limit_that_cannot_be_set_never_fails_a_render():
     assert pandoc.run_pandoc("Still *renders*.", references=[], style="apa").html.startswith(
         "<p>Still <em>renders</em>.</p>"
     )
+
+
+def test_pandoc_killed_by_the_system_is_a_message_not_a_misleading_reason(monkeypatch):
+    # The OOM killer sends SIGKILL, as the hard CPU limit would: the message must not claim
+    # either cause. The limits are set far off so only this test's kill stops pandoc.
+    monkeypatch.setattr(pandoc, "TIMEOUT_SECONDS", 600.0)
+    monkeypatch.setattr(pandoc, "CPU_SECONDS", 600)
+    outcome: list[BaseException | None] = []
+
+    def render() -> None:
+        try:
+            pandoc.run_pandoc(BACKTRACKING, references=[], style="apa", citations=False)
+            outcome.append(None)
+        except pandoc.PandocError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    deadline = time.monotonic() + 120
+    pids: list[int] = []
+    while not pids and thread.is_alive() and time.monotonic() < deadline:
+        pids = [pid for pid in children_of(os.getpid()) if renders(pid)]
+        time.sleep(0.02)
+    assert pids, "pandoc never started"
+    os.kill(pids[0], signal.SIGKILL)
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert outcome and isinstance(outcome[0], pandoc.PandocError), outcome
+    message = str(outcome[0])
+    assert message.startswith("Rendering was stopped by the server before it finished")
+    assert "processor time" in message and "memory" in message  # both causes, neither claimed
