@@ -25,6 +25,11 @@ PATHOLOGICAL = {
     "deep list": ("".join(" " * (2 * i) + "- x\n" for i in range(100)), "nested 99 levels"),
     "deep quote": (">" * 1_000 + " x", "nested 1000 levels"),
     "too long": ("word " * 50_000, "the limit is 200,000"),
+    "unclosed HTML elements": ("x " + "<span>a " * 2_400, "2400 of them “span”"),
+    "unclosed elements of many kinds": (
+        "".join(f"<{name} class=x>a " for name in ("div", "pre", "textarea", "b") * 100),
+        "400 more HTML tags than it closes",
+    ),
     "too many citations": ("Cited [@a; -@b]. " * 501, "cites 1,002 times; the limit is 1,000"),
 }
 
@@ -141,3 +146,8 @@ def test_citations_are_counted_as_pandoc_reads_them():
     pandoc.check_limits("Write to desk@clinic.example or \\@a. " * 2 * pandoc.MAX_CITATIONS)
     with pytest.raises(PandocError, match="cites 1,001 times"):
         pandoc.check_limits("As @a says.\n" * pandoc.MAX_CITATIONS + "And @{b}.")
+
+
+def test_balanced_void_and_self_closing_html_is_not_counted_as_unclosed():
+    pandoc.check_limits("<span>a</span> <P>b</p> <br> <img src=x> <hr/> <x-y/> " * 1_000)
+    pandoc.check_limits("<span>a " * pandoc.MAX_UNCLOSED_BRACKETS)  # at the limit
