@@ -39,9 +39,6 @@ def fill(unit: str) -> str:
 BACKTRACKING = {
     "unclosed single quotes": fill("'a "),
     "unclosed TeX environments": fill("\\begin{a}"),
-    # pandoc looks for each one's closing tag through the rest of the text: 2,400 of them
-    # (19,000 characters) take 6 s. The sanitizer would remove them anyway.
-    "unclosed script elements": "<div>\n" + fill("<script> "),
 }
 # Inputs pandoc gets through in about its CPU limit (unclosed underscores: 6 to 8 seconds
 # on the benchmark machine, under 3 on a fast one): rendered, or refused if the machine is
