@@ -26,6 +26,7 @@ import nh3
 from django.conf import settings
 
 from references.citations import normalize_newlines
+from references.models import CITATION_KEY_PATTERN
 
 from .pandoc import CITATION_AT, PandocError, run_pandoc
 
@@ -275,7 +276,7 @@ def _et_al_in_names(text: str | None) -> str | None:
 # A cited key as pandoc reads it: in braces, anything up to the closing brace; else a
 # letter, digit or `_`, then those and the punctuation `:.#$%&+?<>~/-` up to the last
 # letter, digit or `_` (`@a.` cites `a`, `@a.b` cites `a.b`).
-_CITED_KEY = re.compile(CITATION_AT + r"(?:\{([^{}]*)\}|(\w(?:[\w:.#$%&+?<>~/-]*\w)?))")
+_CITED_KEY = re.compile(CITATION_AT + rf"(?:\{{([^{{}}]*)\}}|({CITATION_KEY_PATTERN}))")
 
 
 def _first_lines(body: str) -> dict[str, int]:
