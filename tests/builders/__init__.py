@@ -15,6 +15,7 @@ Import from here: ``from tests.builders import make_writer, article_in, snapshot
 * admin_pages.py: admin URLs, messages, and the POST data a loaded admin page sends.
 * pictures.py: image files built in memory, and what the media storage holds.
 * timing.py: `fastest_cpu_seconds(work, runs=…)`, for tests that show linear time by growth.
+* imports.py: `only_entry(text)`, the one entry an import reads from a text.
 """
 
 # The demo clinic's own (`manage.py load_demo`): its accounts' password and its article.
@@ -49,6 +50,7 @@ from .content import (
     submit,
     submit_new_demo_article,
 )
+from .imports import only_entry
 from .people import (
     CHIEF_PHYSICIAN_PROFILE,
     EDITOR,
@@ -115,6 +117,7 @@ __all__ = [
     "confirm_fields",
     "edit",
     "fastest_cpu_seconds",
+    "only_entry",
     "encode",
     "file_writer",
     "fresh",

@@ -13,15 +13,7 @@ import json
 import pytest
 
 from references.importing import decode_bytes, parse
-from tests.builders import fastest_cpu_seconds
-
-
-def only_entry(text: str, format: str | None = None):
-    parsed = parse(text=text, format=format)
-    assert [f.message for f in parsed.failures] == []
-    [entry] = parsed.entries
-    return entry
-
+from tests.builders import fastest_cpu_seconds, only_entry
 
 # --- Old EndNote: the DOS end-of-file byte ------------------------------------------------
 

@@ -12,13 +12,7 @@ import json
 import pytest
 
 from references.importing import parse
-
-
-def only_entry(text: str, format: str | None = None):
-    parsed = parse(text=text, format=format)
-    assert [f.message for f in parsed.failures] == []
-    [entry] = parsed.entries
-    return entry
+from tests.builders import only_entry
 
 
 def csl(**variables) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from references.importing import parse
+from tests.builders import only_entry
 
 # EndNote X9 on Windows: CRLF, a UTF-8 BOM, "ER  - " with its trailing space, A1 as well
 # as AU, a Spanish title, a corporate author, the DOI as a link, several UR lines, an
@@ -36,13 +37,6 @@ ENDNOTE = (
     "In-hospital counselling was offered to all; co-morbidities were recorded.\r\n"
     "ER  - \r\n"
 )
-
-
-def only_entry(text: str):
-    parsed = parse(text=text)
-    assert [f.message for f in parsed.failures] == []
-    [entry] = parsed.entries
-    return entry
 
 
 def test_endnote_windows_export():
