@@ -139,7 +139,9 @@ local function keep(key, done, count)
   return nil
 end
 
+local finish_attributes = attributes.Pandoc
 attributes.Pandoc = function(doc)
+  doc = finish_attributes(doc)
   local key
   if KEEP then
     key = pandoc.write(pandoc.Pandoc({ pandoc.Plain(cites) }, doc.meta), "json")

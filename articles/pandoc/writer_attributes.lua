@@ -183,14 +183,42 @@ local function opened_raw_text(el)
   end
 end
 
--- Raw pieces of a list of inlines or blocks, cleaned. pandoc gives an inline script or
--- style its own pieces (`<style>`, its content as text, `</style>`): those up to the
--- closing tag in the same list go with it. Without one, only the opening tag goes (as
--- clean_html drops it): emitted, it made the rest of the article a style sheet, which
--- nh3 removes, and the writer's text after a stray `<style>` is text.
--- `unclosed` holds the names with no closing piece further on: thousands of unclosed
--- `<script>` pieces cost one search through the list, not one each.
-local function clean_raw_pieces(list)
+-- The script or style element whose closing tag starts a raw piece, if any.
+local function closed_raw_text(el)
+  local name = el.text:lower():match("^%s*</(%a+)")
+  if RAW_TEXT[name] then
+    return name
+  end
+end
+
+-- Raw pieces are cleaned one by one (`RawInline` and `RawBlock` below), in the one pass
+-- over the document that strips attributes: a function for whole lists of inlines would
+-- take every word of the text through Lua and back (half of a long article's render).
+-- Only pieces that open or close a script or style element need their list: pandoc gives
+-- an inline one its own pieces (`<style>`, its content as text, `</style>`), and those up
+-- to the closing piece go with the opening one. Such pieces are left as they are in the
+-- first pass, and `Pandoc` below then goes through the lists that hold them.
+local raw_text_pieces = false
+
+local function raw_piece(el)
+  if not is_html(el) then
+    return {} -- raw LaTeX and other formats never reach a web page
+  end
+  if opened_raw_text(el) or closed_raw_text(el) then
+    raw_text_pieces = true
+    return nil
+  end
+  el.text = clean_html(el.text)
+  return el
+end
+
+-- A list with script or style pieces left by the first pass: an opening piece goes with
+-- everything up to its closing piece in the list. Without one, only the opening tag goes
+-- (as clean_html drops it): emitted, it made the rest of the article a style sheet, which
+-- nh3 removes, and the writer's text after a stray `<style>` is text. Every other piece
+-- was cleaned already. `unclosed` holds the names with no closing piece further on:
+-- thousands of unclosed `<script>` pieces cost one search through the list, not one each.
+local function drop_raw_text(list)
   local kept, unclosed = pandoc.List(), {}
   local i = 1
   while i <= #list do
@@ -199,7 +227,7 @@ local function clean_raw_pieces(list)
     local closing
     if name and not unclosed[name] then
       for j = i + 1, #list do
-        if is_html(list[j]) and list[j].text:lower():find("^%s*</" .. name) then
+        if is_html(list[j]) and closed_raw_text(list[j]) == name then
           closing = j
           break
         end
@@ -208,15 +236,22 @@ local function clean_raw_pieces(list)
     end
     if closing then
       i = closing
-    elseif is_html(el) then
-      el.text = clean_html(el.text)
+    else
+      if is_html(el) and (name or closed_raw_text(el)) then
+        el.text = clean_html(el.text)
+      end
       kept:insert(el)
-    elseif el.t ~= "RawInline" and el.t ~= "RawBlock" then
-      kept:insert(el)
-    end -- raw LaTeX and other formats never reach a web page
+    end
     i = i + 1
   end
   return kept
+end
+
+local function finish_raw_pieces(doc)
+  if raw_text_pieces then
+    doc = doc:walk({ Inlines = drop_raw_text, Blocks = drop_raw_text })
+  end
+  return doc
 end
 
 -- Marks narrative citations (`@key says`), which numeric styles print as a bare number:
@@ -237,7 +272,8 @@ local function Header(el)
   return el
 end
 
--- One filter (one pass over the document). citations.lua runs it and adds to it.
+-- One filter (one pass over the document, then `Pandoc` last). citations.lua runs it and
+-- adds to it.
 return {
   {
     Cite = Cite,
@@ -250,7 +286,8 @@ return {
     Image = bare,
     Table = bare,
     Figure = bare,
-    Inlines = clean_raw_pieces,
-    Blocks = clean_raw_pieces,
+    RawInline = raw_piece,
+    RawBlock = raw_piece,
+    Pandoc = finish_raw_pieces,
   },
 }
