@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
+from typing import Any
 from urllib.parse import unquote
 
 import lxml.html
@@ -26,7 +27,7 @@ import nh3
 from django.conf import settings
 
 from references.citations import normalize_newlines
-from references.models import CITATION_KEY_PATTERN
+from references.models import CITATION_KEY_PATTERN, family_and_suffix
 
 from .pandoc import CITATION_AT, PandocError, run_pandoc
 
@@ -197,11 +198,23 @@ _ET_AL_IN_CITATION = re.compile(rf"(?:,?\s*(?:&|and)?\s*{ET_AL_MARK})+(?:,\s*et 
 
 
 def for_citeproc(item: Mapping) -> dict:
-    """A CSL-JSON item as pandoc's citeproc should see it (project-only keys resolved)."""
+    """A CSL-JSON item as pandoc's citeproc should see it (project-only keys resolved,
+    suffixes out of the family name)."""
     prepared = {k: v for k, v in item.items() if not k.startswith("x-")}
+    for role in ("author", "editor"):
+        if isinstance(prepared.get(role), list):
+            prepared[role] = [_name_for_citeproc(name) for name in prepared[role]]
     if item.get("x-et-al"):
         prepared["author"] = list(prepared.get("author", [])) + [{"literal": ET_AL_MARK}] * 2
     return prepared
+
+
+def _name_for_citeproc(name: Any) -> Any:
+    family = name.get("family") if isinstance(name, dict) else None
+    if not isinstance(family, str) or "," not in family or name.get("suffix"):
+        return name
+    family, suffix = family_and_suffix(family)
+    return {**name, "family": family, "suffix": suffix} if suffix else name
 
 
 def _fragment(html: str) -> lxml.html.HtmlElement:
@@ -293,7 +306,10 @@ def _first_lines(body: str) -> dict[str, int]:
 def narrative_authors(item: Mapping) -> str:
     """The names a numeric style puts before a narrative citation: "Rauer and Volling"."""
     people = item.get("author") or item.get("editor") or []
-    names = [str(p.get("family") or p.get("literal") or "") for p in people]
+    names = [
+        family_and_suffix(str(p.get("family") or ""))[0] or str(p.get("literal") or "")
+        for p in people
+    ]
     names = [name for name in names if name and name != ET_AL_MARK]
     if not names:
         return str(item.get("title", ""))

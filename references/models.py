@@ -25,6 +25,22 @@ citation_key_validator = RegexValidator(
 )
 
 
+def family_and_suffix(family: str) -> tuple[str, str]:
+    """A family name as the library keeps it, and its suffix: "King, Jr." → ("King", "Jr.").
+
+    The library keeps a suffix after a comma in the family name, as BibTeX writes it
+    ("King, Jr., Martin Luther") and as the admin edits names; CSL has a field of its own
+    for it, which citeproc prints where each style wants ("King, M. L., Jr." in APA,
+    "King ML Jr" in AMA, left out of in-text citations). A name with no comma, or nothing
+    on one side of it, has no suffix.
+    """
+    name, comma, suffix = family.partition(",")
+    name, suffix = name.strip(), suffix.strip()
+    if not comma or not name or not suffix:
+        return family, ""
+    return name, suffix
+
+
 class ReferenceType(models.TextChoices):
     """CSL item types the importer produces."""
 
@@ -136,7 +152,10 @@ class Reference(models.Model):
             raise ValidationError(errors)
 
     def short_citation(self) -> str:
-        names = [a.get("family") or a.get("literal", "") for a in self.authors]
+        names = [
+            family_and_suffix(a.get("family") or "")[0] or a.get("literal", "")
+            for a in self.authors
+        ]
         if not names:
             who = self.title[:40]
         elif len(names) > 2 or self.authors_et_al:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from references.models import family_and_suffix
+
 from .normalize import ascii_fold
 from .richtext import rich_text_plain
 
@@ -30,10 +32,10 @@ def base_key(fields: dict[str, Any]) -> str:
     people = fields.get("authors") or fields.get("editors") or []
     who = ""
     if people:
-        family = people[0].get("family") or ""
-        # The library keeps a suffix in the family name ("King, Jr."); Zotero and Better
-        # BibTeX key on the family name alone: king2020, not kingjr2020.
-        who = family.partition(",")[0].strip() or family or people[0].get("literal") or ""
+        # Zotero and Better BibTeX key on the family name without its suffix: king2020,
+        # not kingjr2020.
+        family = family_and_suffix(people[0].get("family") or "")[0]
+        who = family or people[0].get("literal") or ""
     who = _NOT_KEY.sub("", ascii_fold(who).lower()) or "anon"
     year = str(fields.get("issued_year") or "")
     title = ascii_fold(rich_text_plain(fields.get("title", ""))).lower()
