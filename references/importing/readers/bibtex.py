@@ -851,6 +851,8 @@ def _convert(
 
     if "series" in source:
         series = _SERIES_KEYS.get(source["series"].strip(), "") or title_text("series")
+        if series.isdigit():  # biblatex prints series = {3} as "3rd series", as pandoc does
+            series = f"{_ordinal(int(series))} series"
         put("collection-title", rich_text_plain(series), "series")
     if csl_type in _ARTICLE_TYPES:
         if "number" in source or "issue" in source:
@@ -858,7 +860,16 @@ def _convert(
     else:
         if "issue" in source:
             put("issue", text("issue"), "issue")
-        if "number" in source:
+        if "number" in source and bibtex_type in _SERIES_NUMBER_TYPES:
+            # A book's number is its number in its series (pandoc: collection-number,
+            # which neither style prints); as CSL `number` APA printed "(No. 7)".
+            number = text("number")
+            if number:
+                warnings.append(
+                    f"is number {number} in its series; the library keeps no series "
+                    "number, so it was left out"
+                )
+        elif "number" in source:
             put("number", text("number"), "number")
     if "volume" in source:
         put("volume", text("volume"), "volume")
@@ -899,6 +910,28 @@ def _convert(
 
 
 _CAPITAL_WORD = re.compile(r"\b[^\W\d_]{2,}\b")
+# biblatex types whose `number` is the number in a series (pandoc's collection-number).
+_SERIES_NUMBER_TYPES = frozenset((
+    "book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings",
+    "reference", "mvreference", "bookinbook", "inbook", "incollection", "inproceedings",
+    "inreference", "suppbook", "suppcollection", "conference",
+))  # fmt: skip
+# E-print archives whose identifiers pandoc's biblatex reader turns into links.
+_EPRINT_URLS = {
+    "arxiv": "https://arxiv.org/abs/",
+    "jstor": "https://www.jstor.org/stable/",
+    "googlebooks": "https://books.google.com?id=",
+}
+
+
+def _ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 22nd (pandoc writes "22th"; biblatex "22nd")."""
+    suffix = (
+        "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 _GENRE_TYPES = frozenset((_T.THESIS, _T.REPORT, _T.PATENT, _T.DOCUMENT, _T.WEBPAGE, _T.DATASET,
                           _T.SOFTWARE, _T.MANUSCRIPT))  # fmt: skip
 _LANGUAGE_FIELDS = frozenset(("langid", "hyphenation", "language"))
@@ -930,8 +963,8 @@ def _identifiers(source: dict[str, str], text: Any, put: Any) -> None:
             pmid = eprint
         elif eprint_type == "doi" and not doi:
             doi = eprint
-        elif eprint_type == "arxiv" and not url:
-            url = f"https://arxiv.org/abs/{eprint}"
+        elif eprint_type in _EPRINT_URLS and not url:
+            url = f"{_EPRINT_URLS[eprint_type]}{eprint}"
             url_sources = ("eprint",)
     put("URL", url, *url_sources)
     put("DOI", doi, "doi")

@@ -1,0 +1,90 @@
+"""Fields the end-to-end comparison with pandoc's biblatex reader found read wrongly.
+
+Each case is a field biblatex defines and pandoc (`--from=biblatex`) reads as biblatex
+does; the library printed something else in APA or AMA (a stray "No. 7", a lost link, a
+series called "3"). `test_import_against_pandoc.py` runs the whole shared corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from references.importing import parse
+
+
+def one(text: str):
+    parsed = parse(text=text, format="bibtex")
+    assert parsed.failures == [], [f.message for f in parsed.failures]
+    [entry] = parsed.entries
+    return entry
+
+
+# --- A book's number is its number in a series -------------------------------------------
+
+
+@pytest.mark.parametrize("bibtex_type", ["book", "incollection", "inproceedings", "inbook"])
+def test_a_series_number_is_not_printed_as_the_works_own_number(bibtex_type):
+    """biblatex's `number` of a book (or of the book a chapter is in) is its number in the
+    series; CSL's `number` is a report's own ("No. 7" in APA). pandoc reads it as
+    collection-number, which neither style prints; the library has no field for it, so it
+    is left out, with a warning that says so."""
+    entry = one(
+        f"@{bibtex_type}{{k, title={{T}}, booktitle={{B}}, year=1982,"
+        " series={Moreshet}, number={7}, publisher={JTSA}}"
+    )
+    assert "number" not in entry.fields
+    assert entry.fields["collection_title"] == "Moreshet"
+    assert any("number 7 in its series" in warning for warning in entry.warnings)
+
+
+@pytest.mark.parametrize("bibtex_type", ["report", "techreport", "patent", "misc"])
+def test_a_reports_number_is_its_own(bibtex_type):
+    entry = one(f"@{bibtex_type}{{k, title={{T}}, year=2001, number={{TR-7}}}}")
+    assert entry.fields["number"] == "TR-7"
+
+
+# --- E-prints other than arXiv are links too ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("eprinttype", "eprint", "url"),
+    [
+        ("googlebooks", "4HIWAAAAYAAJ", "https://books.google.com?id=4HIWAAAAYAAJ"),
+        ("jstor", "2279449", "https://www.jstor.org/stable/2279449"),
+        ("arxiv", "1008.2849v1", "https://arxiv.org/abs/1008.2849v1"),
+        ("JSTOR", "2279449", "https://www.jstor.org/stable/2279449"),
+    ],
+)
+def test_an_eprint_is_a_link_as_in_pandoc(eprinttype, eprint, url):
+    entry = one(
+        f"@book{{k, title={{T}}, year=1899, eprint={{{eprint}}}, eprinttype={{{eprinttype}}}}}"
+    )
+    assert entry.fields["url"] == url
+
+
+def test_an_eprint_of_an_unknown_kind_is_not_made_a_link():
+    entry = one("@book{k, title={T}, year=1899, eprint={123}, eprinttype={hal}}")
+    assert "url" not in entry.fields
+
+
+def test_an_own_url_wins_over_an_eprint():
+    entry = one(
+        "@book{k, title={T}, year=1899, url={https://example.org/t},"
+        " eprint={4HIWAAAAYAAJ}, eprinttype={googlebooks}}"
+    )
+    assert entry.fields["url"] == "https://example.org/t"
+
+
+# --- A numbered series is "3rd series" ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("series", "stored"),
+    [("3", "3rd series"), ("1", "1st series"), ("2", "2nd series"), ("11", "11th series"),
+     ("22", "22nd series"), ("newseries", "new series"), ("Lecture Notes", "Lecture notes")],
+)  # fmt: skip
+def test_a_series_given_as_a_number_is_printed_as_biblatex_prints_it(series, stored):
+    entry = one(
+        f"@article{{k, title={{T}}, journal={{J}}, year=1958, volume=15, series={{{series}}}}}"
+    )
+    assert entry.fields["collection_title"] == stored
