@@ -30,6 +30,7 @@ from references.citations import normalize_newlines
 from references.models import CITATION_KEY_PATTERN, family_and_suffix
 
 from .pandoc import CITATION_AT, PandocError, run_pandoc
+from .pandoc import limits as pandoc_limits
 
 __all__ = ["PandocError", "RenderedArticle", "render_article", "sanitize_html"]
 
@@ -499,24 +500,44 @@ def render_article(
     `references` maps citation keys to CSL-JSON items: the live library for drafts and
     previews, the frozen snapshot for a revision. Raises PandocError when the body cannot be
     rendered within the limits. The result depends on nothing but these inputs (and the
-    media address images must start with), so the last few renders are kept: saving and
-    submitting the same text, or a preview repeated as the writer pauses, runs pandoc once.
+    media address images must start with, and the limits), so the last few renders are
+    kept, failures that would repeat included: saving and submitting the same text, or a
+    preview repeated as the writer pauses, runs pandoc once.
     """
     rendered = _render_cached(
         normalize_newlines(body),
         json.dumps(references, sort_keys=True, ensure_ascii=False),
         style or settings.CITATION_STYLE,
         settings.MEDIA_URL,
+        pandoc_limits(),
     )
+    if isinstance(rendered, _Failed):
+        raise PandocError(rendered.message, lasting=True)
     return dataclasses.replace(rendered, toc=copy.deepcopy(rendered.toc))
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A render that would fail again on the same input: kept like a result, so a text
+    that takes pandoc to its CPU limit (seconds of a worker) costs that once, not on
+    every save, submission and preview of it."""
+
+    message: str
+
+
 @lru_cache(maxsize=128)
-def _render_cached(body: str, references_json: str, style: str, media_url: str) -> RenderedArticle:
+def _render_cached(
+    body: str, references_json: str, style: str, media_url: str, limits: tuple
+) -> RenderedArticle | _Failed:
     references: dict[str, dict] = json.loads(references_json)
-    output = run_pandoc(
-        body, references=[for_citeproc(item) for item in references.values()], style=style
-    )
+    try:
+        output = run_pandoc(
+            body, references=[for_citeproc(item) for item in references.values()], style=style
+        )
+    except PandocError as error:
+        if error.lasting:
+            return _Failed(str(error))
+        raise
     root = _fragment(output.html)
     refs = root.find(".//div[@id='refs']")
     if refs is not None and (parent := refs.getparent()) is not None:

@@ -89,7 +89,21 @@ _UNKNOWN_KEY = re.compile(r"\[WARNING\] Citeproc: citation (\S+) not found")
 
 
 class PandocError(Exception):
-    """The body could not be rendered; the message says what to change."""
+    """The body could not be rendered; the message says what to change.
+
+    `lasting`: pandoc ran and would fail again on the same text under the same limits (its
+    own error, the CPU or memory limit), so the failure may be remembered. Not so for the
+    clock, a killed process or a renderer that could not start: they depend on the moment.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = False):
+        super().__init__(message)
+        self.lasting = lasting
+
+
+def limits() -> tuple[int, str]:
+    """The limits a render that pandoc finished or stopped depends on."""
+    return CPU_SECONDS, MAX_MEMORY
 
 
 @dataclass(frozen=True)
@@ -420,15 +434,19 @@ def run_pandoc(
     stderr, citeproc_log = _split_log(done.stderr.decode("utf-8", "replace"), reused_log)
     if done.returncode != 0:
         if _HEAP_EXHAUSTED in stderr:
-            raise PandocError(_stopped(f"needed more than {MAX_MEMORY.upper()}B of memory"))
+            raise PandocError(
+                _stopped(f"needed more than {MAX_MEMORY.upper()}B of memory"), lasting=True
+            )
         if done.returncode == _CPU_LIMIT_SIGNAL:
-            raise PandocError(_stopped(f"used more than {CPU_SECONDS} seconds of processor time"))
+            raise PandocError(
+                _stopped(f"used more than {CPU_SECONDS} seconds of processor time"), lasting=True
+            )
         if done.returncode == _KILLED:
             raise PandocError(
                 "Rendering was stopped by the server before it finished (out of memory or "
                 "processor time). Try again; if it happens again, simplify the text."
             )
-        raise PandocError(f"The text could not be rendered: {_failure(stderr)}")
+        raise PandocError(f"The text could not be rendered: {_failure(stderr)}", lasting=True)
     if reuse is not None and made is not None:
         reuse.keep(made, citeproc_log)
     warnings = tuple(line for line in stderr.splitlines() if line.strip())

@@ -151,3 +151,58 @@ def test_citations_are_counted_as_pandoc_reads_them():
 def test_balanced_void_and_self_closing_html_is_not_counted_as_unclosed():
     pandoc.check_limits("<span>a</span> <P>b</p> <br> <img src=x> <hr/> <x-y/> " * 1_000)
     pandoc.check_limits("<span>a " * pandoc.MAX_UNCLOSED_BRACKETS)  # at the limit
+
+
+@pytest.fixture
+def pandoc_runs(monkeypatch) -> list[int]:
+    """pandoc's real runs, counted as they start (each still runs)."""
+    runs: list[int] = []
+    real = pandoc._run_bounded
+
+    def counted(*args, **kwargs):
+        runs.append(len(runs) + 1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pandoc, "_run_bounded", counted)
+    return runs
+
+
+# pandoc's parser backtracks on this for tens of seconds: the CPU limit below stops it.
+STOPPED_BY_THE_CPU_LIMIT = "'a " * 60_000 + " remembered"
+
+
+def test_a_render_the_cpu_limit_stopped_is_not_run_again(monkeypatch, pandoc_runs):
+    """A hostile or unlucky text holds a worker for the whole CPU limit; saving it,
+    submitting it and previewing it again must not each cost that again."""
+    monkeypatch.setattr(pandoc, "CPU_SECONDS", 1)
+    monkeypatch.setattr(pandoc, "TIMEOUT_SECONDS", 60.0)
+    messages = []
+    for _ in range(3):
+        with pytest.raises(PandocError, match="more than 1 seconds of processor time") as stop:
+            render_article(body=STOPPED_BY_THE_CPU_LIMIT, references={})
+        messages.append(str(stop.value))
+    assert len(pandoc_runs) == 1
+    assert len(set(messages)) == 1
+    assert "more than 1 seconds of processor time" in markdownify_preview(STOPPED_BY_THE_CPU_LIMIT)
+    assert len(pandoc_runs) == 1
+
+
+def test_a_remembered_failure_is_for_the_limits_it_met(monkeypatch, pandoc_runs):
+    """With more time the same text is tried again (here: it is stopped by the clock)."""
+    monkeypatch.setattr(pandoc, "CPU_SECONDS", 1)
+    monkeypatch.setattr(pandoc, "TIMEOUT_SECONDS", 60.0)
+    with pytest.raises(PandocError, match="processor time"):
+        render_article(body=STOPPED_BY_THE_CPU_LIMIT + " twice", references={})
+    monkeypatch.setattr(pandoc, "CPU_SECONDS", 600)
+    monkeypatch.setattr(pandoc, "TIMEOUT_SECONDS", 0.5)
+    with pytest.raises(PandocError, match="longer than 0.5 seconds"):
+        render_article(body=STOPPED_BY_THE_CPU_LIMIT + " twice", references={})
+    assert len(pandoc_runs) == 2
+
+
+def test_a_timeout_is_tried_again_since_the_clock_depends_on_the_moment(monkeypatch, pandoc_runs):
+    monkeypatch.setattr(pandoc, "TIMEOUT_SECONDS", 0.001)
+    for _ in range(2):
+        with pytest.raises(PandocError, match="longer than"):
+            render_article(body="Plain text that times out, twice.", references={})
+    assert len(pandoc_runs) == 2
