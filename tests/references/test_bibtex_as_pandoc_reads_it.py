@@ -88,3 +88,46 @@ def test_a_series_given_as_a_number_is_printed_as_biblatex_prints_it(series, sto
         f"@article{{k, title={{T}}, journal={{J}}, year=1958, volume=15, series={{{series}}}}}"
     )
     assert entry.fields["collection_title"] == stored
+
+
+# --- One volume of a multivolume work -----------------------------------------------------
+
+BOOKS = r"""
+@book{a, author={Doe, Jane}, title={Volume Title}, maintitle={Main Title}, volume={5}, publisher={P}, year=2000}
+@book{b, author={Doe, Jane}, title={Volume Title}, maintitle={Main Title}, publisher={P}, year=2001}
+@book{c, author={Doe, Jane}, title={Volume Title}, maintitle={Main Title}, volume={5}, part={2}, publisher={P}, year=2002}
+@inbook{d, author={Doe, Jane}, title={Chapter}, booktitle={Volume Title}, maintitle={Main Title}, volume={5}, pages={1--9}, publisher={P}, year=2003}
+@incollection{e, author={Doe, Jane}, title={Chapter}, booktitle={Volume Title}, maintitle={Main Title}, mainsubtitle={Sub}, editor={Roe, Rich}, volume={5}, pages={1--9}, publisher={P}, year=2004}
+@incollection{f, author={Doe, Jane}, title={Chapter}, maintitle={Main Title}, editor={Roe, Rich}, volume={5}, pages={1--9}, publisher={P}, year=2005}
+@book{g, author={Doe, Jane}, title={Volume Title}, volume={5}, publisher={P}, year=2006}
+@book{h, author={Doe, Jane}, title={Volume Title}, maintitle={Main Title}, volume={A}, publisher={P}, year=2007}
+@book{i, author={Doe, Jane}, title={Volume Title}, volume={12}, part={2}, publisher={P}, year=2008}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("key", "title", "container", "volume"),
+    [
+        # APA 7 §10.2 (a volume with its own title): "Handbook: Vol. 2. Volume title".
+        ("a", "Main title: Vol. 5. Volume title", None, None),
+        ("b", "Main title: Volume title", None, None),
+        ("c", "Main title: 5.2. Volume title", None, None),  # biblatex's part
+        ("d", "Chapter", "Main title: Vol. 5. Volume title", None),
+        ("e", "Chapter", "Main title: Sub: Vol. 5. Volume title", None),
+        ("f", "Chapter", "Main title", "5"),
+        ("g", "Volume title", None, "5"),
+        ("h", "Main title: A. Volume title", None, None),
+        ("i", "Volume title", None, "12.2"),
+    ],
+)
+def test_a_volume_of_a_multivolume_work_keeps_both_titles(key, title, container, volume):
+    """pandoc reads maintitle as the title and the volume's own title as volume-title, which
+    APA prints as "Main title: Vol. 5. Volume title". The library has no volume-title, so
+    the import writes that title out; the multivolume work's title was lost before."""
+    parsed = parse(text=BOOKS, format="bibtex")
+    fields = {entry.key: entry.fields for entry in parsed.entries}[key]
+    assert (fields["title"], fields.get("container_title"), fields.get("volume")) == (
+        title,
+        container,
+        volume,
+    )

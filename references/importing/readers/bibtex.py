@@ -155,7 +155,7 @@ _USED_FIELDS = frozenset((
     "title", "subtitle", "titleaddon", "author", "editor", "date", "year", "month", "day",
     "journaltitle", "journalsubtitle", "journal", "booktitle", "booksubtitle",
     "booktitleaddon", "maintitle", "mainsubtitle", "series", "number", "issue", "volume",
-    "pages", "publisher", "institution", "school", "organization", "location", "address",
+    "part", "pages", "publisher", "institution", "school", "organization", "location", "address",
     "edition", "type", "isbn", "doi", "pmid", "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
     "langid", "language", "hyphenation",
@@ -798,6 +798,14 @@ def _convert(
                     break
 
     title = titled("title", "subtitle", "titleaddon")
+    # biblatex's part of a volume is "5.2", as in pandoc.
+    volume = text("volume")
+    if volume and text("part"):
+        volume = f"{volume}.{text('part')}"
+    if csl_type == _T.BOOK and "maintitle" in source and title:
+        # One volume of a multivolume work: see _volume_of.
+        title = _volume_of(titled("maintitle", "mainsubtitle"), volume, title)
+        volume = ""
     put("title", title, "title", "subtitle")
     if english and title.isupper() and len(_CAPITAL_WORD.findall(title)) >= 3:
         # Sentence case cannot tell words from acronyms in "TREATMENT OF HTN IN THE ELDERLY"
@@ -827,8 +835,12 @@ def _convert(
     elif csl_type in _CONTAINED_TYPES:
         # Scopus names a conference paper's proceedings in `journal`, not `booktitle`:
         # without the fallback the proceedings were lost, and no warning said so.
+        container = titled("booktitle", "booksubtitle", "booktitleaddon")
+        if container and "maintitle" in source:
+            container = _volume_of(titled("maintitle", "mainsubtitle"), volume, container)
+            volume = ""
         container = (
-            titled("booktitle", "booksubtitle", "booktitleaddon")
+            container
             or titled("maintitle", "mainsubtitle")
             or titled_plain(source, "journaltitle", "journalsubtitle")
             or titled_plain(source, "journal", "")
@@ -871,8 +883,7 @@ def _convert(
                 )
         elif "number" in source:
             put("number", text("number"), "number")
-    if "volume" in source:
-        put("volume", text("volume"), "volume")
+    put("volume", volume, "volume")
     if "pages" in source:
         put("page", text("pages"), "pages")
 
@@ -922,6 +933,19 @@ _EPRINT_URLS = {
     "jstor": "https://www.jstor.org/stable/",
     "googlebooks": "https://books.google.com?id=",
 }
+
+
+def _volume_of(main_title: str, volume: str, own_title: str) -> str:
+    """The title of one volume of a multivolume work, as APA 7 writes it (§10.2: "Handbook
+    of X: Vol. 2. Title of the volume") and pandoc prints its maintitle, volume and
+    volume-title. The library has no field for a volume's own title: without this, either
+    the multivolume work's title or the volume's was lost."""
+    if not main_title or _comparable(main_title) == _comparable(own_title):
+        return own_title
+    if volume:
+        label = f"Vol. {volume}" if volume.isdigit() else volume
+        return f"{main_title}: {label}. {own_title}"
+    return _join(main_title, own_title, ": ")
 
 
 def _ordinal(number: int) -> str:
