@@ -131,3 +131,26 @@ def test_a_volume_of_a_multivolume_work_keeps_both_titles(key, title, container,
         container,
         volume,
     )
+
+
+# --- An issue of a journal with a title of its own -----------------------------------------
+
+
+def test_a_periodicals_titled_issue_is_the_work_and_the_journal_its_container():
+    """biblatex's @periodical with an issuetitle is one issue of a journal: pandoc reads
+    the issue's title as the title and the journal as the container, which APA prints as
+    "Semantic 3D media and content. (2011). Computers and Graphics, 35(4)." The import
+    printed the journal's name as the work, and "(No. 4; Vol. 35)"."""
+    entry = one(
+        "@periodical{jcg, title={Computers and Graphics}, year=2011,"
+        " issuetitle={Semantic {3D} Media and Content}, volume=35, number=4}"
+    )
+    assert {name: entry.fields.get(name) for name in
+            ("type", "title", "container_title", "volume", "issue", "number")} == {
+        "type": "article-journal",
+        "title": "Semantic 3D media and content",
+        "container_title": "Computers and Graphics",
+        "volume": "35",
+        "issue": "4",
+        "number": None,
+    }  # fmt: skip

@@ -124,7 +124,7 @@ def test_every_corpus_entry_converts(corpus):
         ("aristotle:rhetoric", "book"),  # @mvbook
         ("gaonkar", "book"),  # @collection
         ("britannica", "book"),  # @mvcollection
-        ("jcg", "book"),  # @periodical
+        ("jcg", "article-journal"),  # @periodical with an issuetitle: one issue
         ("gaonkar:in", "chapter"),  # @incollection
         ("kant:kpv", "chapter"),  # @inbook
         ("moraux", "paper-conference"),  # @inproceedings

@@ -49,7 +49,17 @@ def raw_titles(text: str) -> dict[str, str]:
 
 def lost_letters(text: str) -> tuple[int, dict[str, str]]:
     """How many title letters the import lost, and which, per entry."""
-    stored = {entry.key: entry.fields.get("title", "") for entry in parse(text=text).entries}
+    stored = {
+        # An issue of a journal (@periodical with an issuetitle) is stored as an article
+        # would be: the periodical's title is its journal, the container.
+        entry.key: entry.fields.get("title", "")
+        + (
+            " " + entry.fields.get("container_title", "")
+            if entry.source_type == "@periodical"
+            else ""
+        )
+        for entry in parse(text=text).entries
+    }
     checked, lost = 0, {}
     for key, raw in raw_titles(text).items():
         if key not in stored:

@@ -155,8 +155,9 @@ _USED_FIELDS = frozenset((
     "title", "subtitle", "titleaddon", "author", "editor", "date", "year", "month", "day",
     "journaltitle", "journalsubtitle", "journal", "booktitle", "booksubtitle",
     "booktitleaddon", "maintitle", "mainsubtitle", "series", "number", "issue", "volume",
-    "part", "pages", "publisher", "institution", "school", "organization", "location", "address",
-    "edition", "type", "isbn", "doi", "pmid", "eprint", "eprinttype", "archiveprefix", "url",
+    "part", "pages", "publisher", "institution", "school", "organization", "location",
+    "address", "issuetitle", "issuesubtitle", "edition", "type", "isbn", "doi", "pmid",
+    "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
     "langid", "language", "hyphenation",
 ))  # fmt: skip
@@ -749,8 +750,10 @@ def _convert(
     warnings: list[str],
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """One entry's fields (evaluated, with inheritance) as a CSL-JSON item."""
-    # A @periodical's title is a journal's name, which keeps its capitals (as in pandoc).
-    english = raw.bibtex_type != "periodical"
+    # A @periodical's title is a journal's name, which keeps its capitals (as in pandoc);
+    # with an issuetitle it is one issue of the journal, whose title is the work's.
+    issue_of_journal = raw.bibtex_type == "periodical" and bool(source.get("issuetitle"))
+    english = raw.bibtex_type != "periodical" or issue_of_journal
     if english and not _LANGUAGE_FIELDS.isdisjoint(source):
         for language_field in ("langid", "hyphenation", "language"):
             if source.get(language_field, "").strip():
@@ -786,6 +789,8 @@ def _convert(
     if csl_type == _T.ARTICLE_JOURNAL and subtype in ("magazine", "newspaper"):
         csl_type = _T.ARTICLE_MAGAZINE if subtype == "magazine" else _T.ARTICLE_NEWSPAPER
 
+    if issue_of_journal:
+        csl_type = _T.ARTICLE_JOURNAL
     csl: dict[str, Any] = {"id": raw.key, "type": str(csl_type)}
     out_lines: dict[str, int] = {}
 
@@ -797,7 +802,10 @@ def _convert(
                     out_lines[variable] = lines[source_name]
                     break
 
-    title = titled("title", "subtitle", "titleaddon")
+    if issue_of_journal:
+        title = titled("issuetitle", "issuesubtitle")
+    else:
+        title = titled("title", "subtitle", "titleaddon")
     # biblatex's part of a volume is "5.2", as in pandoc.
     volume = text("volume")
     if volume and text("part"):
@@ -827,11 +835,14 @@ def _convert(
         csl["issued"] = {"date-parts": [[part for part in date if part is not None]]}
         out_lines["issued"] = lines.get("date") or lines.get("year") or raw.line
 
-    if csl_type in _ARTICLE_TYPES:
+    if issue_of_journal:
+        container = titled_plain(source, "title", "subtitle")
+        container_sources: tuple[str, ...] = ("title",)
+    elif csl_type in _ARTICLE_TYPES:
         container = titled_plain(source, "journaltitle", "journalsubtitle") or titled_plain(
             source, "journal", ""
         )
-        container_sources: tuple[str, ...] = ("journaltitle", "journal")
+        container_sources = ("journaltitle", "journal")
     elif csl_type in _CONTAINED_TYPES:
         # Scopus names a conference paper's proceedings in `journal`, not `booktitle`:
         # without the fallback the proceedings were lost, and no warning said so.
