@@ -381,7 +381,8 @@ def _render(nodes: list, style: int, protected: bool, out: list[Run], *, math: b
                 argument, index = _take_argument(nodes, index)
                 opening, closing = _QUOTING[name]
                 out.append((opening, style, protected))
-                _render(argument, style, protected, out, math=math)
+                # \mkbibquote marks a quoted title: its words keep their case (as pandoc).
+                _render(argument, style, protected or name == "mkbibquote", out, math=math)
                 out.append((closing, style, protected))
             elif name in _DROPPED_ARGUMENT:
                 _, index = _take_argument(nodes, index)
