@@ -183,11 +183,15 @@ local function opened_raw_text(el)
   end
 end
 
--- The script or style element whose closing tag starts a raw piece, if any.
+-- The script or style element whose closing tag starts a raw piece, if any. Read as
+-- clean_html reads one inside a piece (raw_text_end): `</scriptx>` closes a script too, so
+-- the same text renders the same whether pandoc gives it as one piece or several.
 local function closed_raw_text(el)
-  local name = el.text:lower():match("^%s*</(%a+)")
-  if RAW_TEXT[name] then
-    return name
+  local lower = el.text:lower()
+  for name in pairs(RAW_TEXT) do
+    if lower:find("^%s*</" .. name) then
+      return name
+    end
   end
 end
 
