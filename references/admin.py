@@ -99,16 +99,18 @@ def _validate_key(value: str) -> None:
 class ReferenceAdminForm(forms.ModelForm):
     authors = NameListField()
     editors = NameListField()
+    translators = NameListField()
     # A scheme-less "example.org/x" is an https address (and keeps Django 6 quiet).
     url = forms.URLField(label="URL", required=False, max_length=1000, assume_scheme="https")
 
     class Meta:
         model = Reference
         fields = [
-            "key", "type", "title", "authors", "authors_et_al", "editors", "issued_year",
-            "issued_month", "issued_day", "container_title", "collection_title", "volume",
-            "issue", "pages", "publisher", "publisher_place", "edition", "genre", "number",
-            "isbn", "doi", "pmid", "url", "accessed", "note",
+            "key", "type", "title", "authors", "authors_et_al", "editors", "translators",
+            "issued_year", "issued_month", "issued_day", "issued_end_year", "original_year",
+            "container_title", "collection_title", "volume", "number_of_volumes", "issue",
+            "pages", "publisher", "publisher_place", "original_publisher", "edition", "genre",
+            "number", "isbn", "doi", "pmid", "url", "accessed", "note",
         ]  # fmt: skip
         widgets = {
             "title": forms.Textarea(attrs={"rows": 2, "cols": 80}),
@@ -175,12 +177,14 @@ class ReferenceAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["key", "type", "title", "loaded_version"]}),
         ("Who and when", {"fields": [
-            "authors", "authors_et_al", "editors",
-            ("issued_year", "issued_month", "issued_day"),
+            "authors", "authors_et_al", "editors", "translators",
+            ("issued_year", "issued_month", "issued_day"), ("issued_end_year", "original_year"),
         ]}),
         ("Where", {"fields": [
-            "container_title", "collection_title", ("volume", "issue", "pages"),
-            ("publisher", "publisher_place"), ("edition", "genre", "number"),
+            "container_title", "collection_title", ("volume", "number_of_volumes"),
+            ("issue", "pages"),
+            ("publisher", "publisher_place"), "original_publisher",
+            ("edition", "genre", "number"),
         ]}),
         ("Identifiers", {"fields": ["doi", "pmid", "isbn", "url", "accessed"]}),
         (None, {"fields": ["note", "created_at", "updated_at"]}),

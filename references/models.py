@@ -88,6 +88,23 @@ class Reference(models.Model):
     issued_year = models.PositiveSmallIntegerField("year", null=True, blank=True)
     issued_month = models.PositiveSmallIntegerField("month", null=True, blank=True)
     issued_day = models.PositiveSmallIntegerField("day", null=True, blank=True)
+    # A work published over several years (a multivolume set: 1984–1986).
+    issued_end_year = models.PositiveSmallIntegerField(
+        "to year",
+        null=True,
+        blank=True,
+        help_text="For a work published over several years: the last year (1984–1986).",
+    )
+    original_year = models.PositiveSmallIntegerField(
+        "originally published",
+        null=True,
+        blank=True,
+        help_text="A reprint's or translation's first year (APA: “Original work published…”).",
+    )
+    original_publisher = models.CharField(
+        "original publisher", max_length=300, blank=True, help_text="A reprint's first publisher."
+    )
+    translators = models.JSONField(default=list, blank=True)
     title = models.TextField()
     container_title = models.CharField("journal / book / site", max_length=500, blank=True)
     collection_title = models.CharField("series", max_length=500, blank=True)
@@ -97,6 +114,9 @@ class Reference(models.Model):
     publisher = models.CharField(max_length=300, blank=True)
     publisher_place = models.CharField(max_length=300, blank=True)
     edition = models.CharField(max_length=40, blank=True)
+    number_of_volumes = models.CharField(
+        "volumes", max_length=20, blank=True, help_text="How many volumes a multivolume work has."
+    )
     genre = models.CharField(
         max_length=200, blank=True, help_text="Thesis or report kind, e.g. “PhD thesis”."
     )
@@ -148,6 +168,12 @@ class Reference(models.Model):
             errors["issued_month"] = ["A month is a number from 1 to 12."]
         if self.issued_day is not None and not 1 <= self.issued_day <= 31:
             errors["issued_day"] = ["A day is a number from 1 to 31."]
+        if self.issued_end_year is not None and (
+            self.issued_year is None or self.issued_end_year < self.issued_year
+        ):
+            errors["issued_end_year"] = [
+                "The last year of a range comes with a first year, and not before it."
+            ]
         if errors:
             raise ValidationError(errors)
 
@@ -179,6 +205,8 @@ class Reference(models.Model):
             item["author"] = [dict(name) for name in self.authors]
         if self.editors:
             item["editor"] = [dict(name) for name in self.editors]
+        if self.translators:
+            item["translator"] = [dict(name) for name in self.translators]
         if self.authors_et_al:
             item["x-et-al"] = True
         if self.issued_year:
@@ -187,7 +215,13 @@ class Reference(models.Model):
                 parts.append(self.issued_month)
                 if self.issued_day:
                     parts.append(self.issued_day)
-            item["issued"] = {"date-parts": [parts]}
+            if self.issued_end_year and self.issued_end_year != self.issued_year:
+                # A range: CSL gives both ends the same parts, so years only.
+                item["issued"] = {"date-parts": [[self.issued_year], [self.issued_end_year]]}
+            else:
+                item["issued"] = {"date-parts": [parts]}
+        if self.original_year:
+            item["original-date"] = {"date-parts": [[self.original_year]]}
         if self.accessed:
             a = self.accessed
             item["accessed"] = {"date-parts": [[a.year, a.month, a.day]]}
@@ -207,6 +241,8 @@ _CSL_TEXT_FIELDS = (
     ("publisher", "publisher"),
     ("publisher_place", "publisher-place"),
     ("edition", "edition"),
+    ("number_of_volumes", "number-of-volumes"),
+    ("original_publisher", "original-publisher"),
     ("genre", "genre"),
     ("number", "number"),
     ("isbn", "ISBN"),

@@ -61,6 +61,7 @@ from .normalize import (
     clean_pmid,
     clean_url,
     csl_date,
+    csl_date_range_end,
     valid_url,
 )
 from .readers import get_reader, pick_reader
@@ -393,11 +394,14 @@ _TEXT_VARIABLES = {
     "edition": "edition",
     "genre": "genre",
     "number": "number",
+    "number-of-volumes": "number_of_volumes",
+    "original-publisher": "original_publisher",
     "note": "note",
 }
 _HANDLED = frozenset(
-    {"id", "type", "title", "author", "editor", "x-et-al", "issued", "accessed", "page",
-     "page-first", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES}
+    {"id", "type", "title", "author", "editor", "translator", "x-et-al", "issued",
+     "original-date", "accessed", "page", "page-first", "DOI", "PMID", "URL", "ISBN",
+     *_TEXT_VARIABLES}
 )  # fmt: skip
 # The variables stored as text: a list, object or true/false there cannot be stored.
 _SHOWN_AS_TEXT = frozenset({"page", "page-first", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
@@ -467,17 +471,45 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
         editors = clean_names(csl["editor"], "editor", warnings)
         if editors:
             fields["editors"] = editors
+    if "translator" in csl:
+        translators = clean_names(csl["translator"], "translator", warnings)
+        if translators:
+            fields["translators"] = translators
 
     issued = csl.get("issued")
     if issued:
         date = csl_date(issued)
         if date is not None:
             fields["issued_year"], fields["issued_month"], fields["issued_day"] = date
+            end = csl_date_range_end(issued)
+            if end is not None and end > date[0]:
+                fields["issued_end_year"] = end
+            elif end is not None and end < date[0]:
+                warnings.append(
+                    f"has a date range that ends ({end}) before it starts ({date[0]}); "
+                    f"it will be cited as {date[0]}"
+                )
         else:
             # A date in a shape no exporter writes ([{"year": 2019}], empty date-parts):
             # said in the preview, not silently cited as "n.d.".
             warnings.append(
                 f"has the date “{_shown(issued)}”, which is not a date; it will be cited as “n.d.”"
+            )
+
+    original = csl.get("original-date")
+    if original:
+        original_date = csl_date(original)
+        if original_date is not None:
+            fields["original_year"] = original_date[0]
+        else:
+            shown = (
+                original.get("raw") or original.get("literal")
+                if isinstance(original, dict)
+                else None
+            )
+            warnings.append(
+                f"has the original date “{_shown(shown or original)}”, which is not a date; "
+                "it is left out"
             )
 
     lines = item.lines
@@ -541,7 +573,9 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
 
 # Model field → the CSL variable its line is recorded under.
 _LINE_KEYS = {
-    "title": "title", "authors": "author", "editors": "editor", "issued_year": "issued",
+    "title": "title", "authors": "author", "editors": "editor", "translators": "translator",
+    "issued_year": "issued", "issued_end_year": "issued", "original_year": "original-date",
+    "number_of_volumes": "number-of-volumes", "original_publisher": "original-publisher",
     "container_title": "container-title", "collection_title": "collection-title",
     "volume": "volume", "issue": "issue", "pages": "page", "publisher": "publisher",
     "publisher_place": "publisher-place", "edition": "edition", "genre": "genre",
@@ -651,7 +685,7 @@ def display_value(name: str, value: Any) -> str:
     """A field value as preview text (the template escapes it)."""
     if value in (None, "", []):
         return ""
-    if name in ("authors", "editors"):
+    if name in ("authors", "editors", "translators"):
         return "; ".join(format_name(n) for n in value)
     if name == "type":
         try:

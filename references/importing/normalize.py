@@ -478,6 +478,28 @@ def csl_date(value: Any) -> tuple[int, int | None, int | None] | None:
     return None
 
 
+def csl_date_range_end(value: Any) -> int | None:
+    """The last year of a CSL date range ({"date-parts": [[1984], [1986]]}, "1984/1986"),
+    or None for a single date or an open end."""
+    if isinstance(value, dict):
+        parts = value.get("date-parts")
+        if isinstance(parts, list) and len(parts) > 1 and isinstance(parts[1], list):
+            return _year(parts[1][0] if parts[1] else None)
+        value = value.get("raw") or value.get("literal")
+    if isinstance(value, str) and "/" in value and not _SLASHED_DATE.fullmatch(value.strip()):
+        end = parse_edtf(value.strip().partition("/")[2])
+        return end[0] if end else None
+    return None
+
+
+def _year(value: Any) -> int | None:
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return year if 0 < year < 10_000 else None
+
+
 _LOOSE_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 

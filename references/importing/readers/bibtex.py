@@ -42,6 +42,7 @@ from ...models import ReferenceType
 from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, SourceItem
 from ..latex import latex_to_rich_text, latex_to_unicode
 from ..normalize import (
+    csl_date_range_end,
     looks_like_organisation,
     month_number,
     parse_edtf,
@@ -159,7 +160,8 @@ _USED_FIELDS = frozenset((
     "address", "issuetitle", "issuesubtitle", "edition", "type", "isbn", "doi", "pmid",
     "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
-    "langid", "language", "hyphenation",
+    "langid", "language", "hyphenation", "translator", "origdate", "origyear", "volumes",
+    "origpublisher",
 ))  # fmt: skip
 
 # Language names that mean English in langid, hyphenation and language fields.
@@ -829,11 +831,32 @@ def _convert(
     if et_al:
         csl["x-et-al"] = True
     put("editor", editors, "editor")
+    if "translator" in source:
+        translators, _ = _names(source["translator"], "translator", warnings)
+        put("translator", translators, "translator")
 
     date = _issued(source, warnings)
     if date is not None:
         csl["issued"] = {"date-parts": [[part for part in date if part is not None]]}
         out_lines["issued"] = lines.get("date") or lines.get("year") or raw.line
+        if source.get("date") and "/" in source["date"]:
+            # biblatex's range, "1984/1986": a work published over several years.
+            end = csl_date_range_end(latex_to_unicode(source["date"]))
+            if end is not None and end != date[0]:
+                csl["issued"]["date-parts"].append([end])  # the engine checks the order
+    # A reprint's or translation's first publication: biblatex's origdate, or origyear.
+    original_field = "origdate" if source.get("origdate") else "origyear"
+    if source.get(original_field):
+        original = parse_edtf(latex_to_unicode(source[original_field]))
+        if original is not None:
+            csl["original-date"] = {"date-parts": [[original[0]]]}
+            out_lines["original-date"] = lines[original_field]
+        else:
+            warnings.append(
+                f"has the {original_field} “{source[original_field]}”, which is not a date"
+            )
+    if "origpublisher" in source:
+        put("original-publisher", text("origpublisher"), "origpublisher")
 
     if issue_of_journal:
         container = titled_plain(source, "title", "subtitle")
@@ -916,6 +939,8 @@ def _convert(
         )  # fmt: skip
     if "edition" in source:
         put("edition", text("edition"), "edition")
+    if "volumes" in source:
+        put("number-of-volumes", text("volumes"), "volumes")
 
     if not _IDENTIFIER_FIELDS.isdisjoint(source):
         _identifiers(source, text, put)

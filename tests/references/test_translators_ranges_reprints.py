@@ -1,0 +1,133 @@
+"""Translators, date ranges, numbers of volumes and reprints are kept, not dropped.
+
+Issue 10 found them lost between a reference manager's export and the page: a translated
+work printed without "(J. Doe, Trans.)", a set published over years as its first year only
+(1984 for 1984–1986), "Vols. 1–5" and "(Original work published 1959)" gone. The library
+now stores them, every reader that has them fills them, the admin edits them and the
+revision diff shows them; `test_import_against_pandoc.py` holds the corpus's works that
+use them to pandoc's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from articles.rendering import render_article
+from references.importing import apply_import, preview
+from references.models import Reference
+from tests.builders import admin_form_data, make_reference, make_user, only_entry, snapshot
+
+pytestmark = pytest.mark.django_db
+
+BIBTEX = r"""
+@book{galen1997,
+  author = {Galen},
+  title = {Selected Works},
+  translator = {Singer, P. N. and Doe, Jane},
+  date = {1997/1999},
+  volumes = {3},
+  origdate = {1821},
+  origpublisher = {Cnobloch},
+  publisher = {Oxford University Press},
+}
+"""
+# The same work as Zotero's CSL-JSON has it.
+CSL_JSON = [
+    {
+        "id": "galen1997",
+        "type": "book",
+        "title": "Selected works",
+        "author": [{"literal": "Galen"}],
+        "translator": [{"family": "Singer", "given": "P. N."}, {"family": "Doe", "given": "Jane"}],
+        "issued": {"date-parts": [[1997], [1999]]},
+        "number-of-volumes": "3",
+        "original-date": {"date-parts": [[1821]]},
+        "original-publisher": "Cnobloch",
+        "publisher": "Oxford University Press",
+    }
+]
+EXPECTED = {
+    "translators": [{"family": "Singer", "given": "P. N."}, {"family": "Doe", "given": "Jane"}],
+    "issued_year": 1997,
+    "issued_end_year": 1999,
+    "number_of_volumes": "3",
+    "original_year": 1821,
+    "original_publisher": "Cnobloch",
+}
+
+
+@pytest.mark.parametrize("text", [BIBTEX, json.dumps(CSL_JSON)], ids=["bibtex", "csl-json"])
+def test_each_reader_keeps_translators_ranges_volumes_and_the_original(text):
+    entry = only_entry(text)
+    assert {name: entry.fields.get(name) for name in EXPECTED} == EXPECTED
+    assert entry.warnings == []
+
+
+def test_apa_prints_them_as_apa_7_wants():
+    apply_import(plan=preview(text=BIBTEX), update_existing=False)
+    csl = Reference.objects.get(key="galen1997").to_csl()
+    rendered = render_article(body="See [@galen1997].", references={"galen1997": csl}, style="apa")
+    assert ">Galen, 1821/1997–1999</a>)" in rendered.html
+    assert (
+        "Galen. (1997–1999). <em>Selected works</em> (P. N. Singer &amp; J. Doe, Trans.; "
+        "Vols. 1–3). Oxford University Press. (Original work published 1821, Cnobloch)"
+    ) in rendered.references_html
+
+
+@pytest.mark.parametrize(
+    ("issued", "warning"),
+    [
+        ({"date-parts": [[1999], [1997]]}, "ends (1997) before it starts (1999)"),
+        ({"raw": "1999/1997"}, "ends (1997) before it starts (1999)"),
+    ],
+)
+def test_a_range_ending_before_it_starts_is_cited_by_its_first_year_and_said(issued, warning):
+    entry = only_entry(json.dumps([{**CSL_JSON[0], "issued": issued}]))
+    assert entry.fields["issued_year"] == 1999
+    assert "issued_end_year" not in entry.fields
+    assert any(warning in message for message in entry.warnings), entry.warnings
+
+
+def test_an_original_date_that_is_no_date_is_left_out_and_said():
+    entry = only_entry(json.dumps([{**CSL_JSON[0], "original-date": {"raw": "long ago"}}]))
+    assert "original_year" not in entry.fields
+    assert any("original date “long ago”" in message for message in entry.warnings)
+
+
+def test_the_admin_edits_them(client):
+    reference = make_reference("galen1997", type="book", issued_year=1997)
+    editor = make_user(None, "Writer")
+    client.force_login(editor)
+    url = reverse("admin:references_reference_change", args=[reference.pk])
+    data = admin_form_data(
+        client.get(url),
+        translators="Singer, P. N.\nDoe, Jane",
+        issued_end_year="1999",
+        original_year="1821",
+        number_of_volumes="3",
+    )
+    assert client.post(url, data).status_code == 302
+    reference.refresh_from_db()
+    assert reference.translators == EXPECTED["translators"]
+    assert (reference.issued_end_year, reference.original_year) == (1999, 1821)
+    assert reference.to_csl()["issued"] == {"date-parts": [[1997], [1999]]}
+
+
+@pytest.mark.parametrize("end", ["1990", "1997x"])
+def test_the_admin_refuses_a_range_ending_before_it_starts(client, end):
+    reference = make_reference("galen1997", type="book", issued_year=1997)
+    client.force_login(make_user(None, "Writer"))
+    url = reverse("admin:references_reference_change", args=[reference.pk])
+    before = snapshot()
+    response = client.post(url, admin_form_data(client.get(url), issued_end_year=end))
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_a_single_year_stays_a_single_date():
+    reference = make_reference("plain2019", issued_year=2019, issued_end_year=2019)
+    assert reference.to_csl()["issued"] == {"date-parts": [[2019]]}
