@@ -36,14 +36,17 @@ def _reference_text(item: dict) -> str:
         if field == "id" or field.startswith("x-"):
             continue
         value = item[field]
-        if field in ("author", "editor"):
+        if field in ("author", "editor", "translator"):
             value = "; ".join(
                 n.get("literal") or f"{n.get('family', '')}, {n.get('given', '')}" for n in value
             )
             if field == "author" and item.get("x-et-al"):
                 value += "; et al."
         elif isinstance(value, dict):
-            value = "-".join(str(p) for p in (value.get("date-parts") or [[]])[0])
+            # Every part of a date, a range's end included ("1984/1986").
+            value = "/".join(
+                "-".join(str(p) for p in parts) for parts in value.get("date-parts") or [[]]
+            )
         parts.append(f"{field}: {value}")
     return "\n".join(parts)
 

@@ -201,3 +201,31 @@ def test_a_reference_listed_with_et_al_reads_naturally_in_the_diff():
         {"id": "k", "author": [{"family": "Parker", "given": "S. J."}], "x-et-al": True}
     )
     assert text == "author: Parker, S. J.; et al."
+
+
+def test_a_changed_end_of_a_date_range_and_a_changed_translator_show_in_the_diff():
+    """A physician comparing revisions sees every part of a reference that changed."""
+    base = revision(
+        references=[
+            csl(
+                "knuth1984",
+                issued={"date-parts": [[1984], [1986]]},
+                translator=[{"family": "Doe", "given": "J."}],
+            )
+        ]
+    )
+    new = revision(
+        references=[
+            csl(
+                "knuth1984",
+                issued={"date-parts": [[1984], [1987]]},
+                translator=[{"family": "Roe", "given": "R."}],
+            )
+        ],
+        number=2,
+    )
+    (change,) = diff_revisions(base, new).references
+    assert "issued: 1984/<del>1986</del><ins>1987</ins>" in change.diff_html
+    assert "translator: <del>Doe</del><ins>Roe</ins>, <del>J</del><ins>R</ins>." in (
+        change.diff_html
+    )
