@@ -106,7 +106,8 @@ class ReferenceAdminForm(forms.ModelForm):
     class Meta:
         model = Reference
         fields = [
-            "key", "type", "title", "authors", "authors_et_al", "editors", "translators",
+            "key", "type", "title", "short_title", "language", "authors", "authors_et_al",
+            "editors", "translators",
             "issued_year", "issued_month", "issued_day", "issued_end_year", "original_year",
             "container_title", "collection_title", "volume", "number_of_volumes", "issue",
             "pages", "publisher", "publisher_place", "original_publisher", "edition", "genre",
@@ -175,7 +176,9 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "doi", "container_title"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["key", "type", "title", "loaded_version"]}),
+        (None, {"fields": [
+            "key", "type", "title", ("short_title", "language"), "loaded_version",
+        ]}),
         ("Who and when", {"fields": [
             "authors", "authors_et_al", "editors", "translators",
             ("issued_year", "issued_month", "issued_day"), ("issued_end_year", "original_year"),

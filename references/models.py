@@ -106,6 +106,19 @@ class Reference(models.Model):
     )
     translators = models.JSONField(default=list, blank=True)
     title = models.TextField()
+    short_title = models.CharField(
+        "short title",
+        max_length=300,
+        blank=True,
+        help_text="APA cites a work without an author by its title in the text: a short "
+        "form of a long one (“Chicago Manual of Style”).",
+    )
+    language = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Empty for English. Another language's titles keep their own capitals "
+        "(AMA title-cases English titles only).",
+    )
     container_title = models.CharField("journal / book / site", max_length=500, blank=True)
     collection_title = models.CharField("series", max_length=500, blank=True)
     volume = models.CharField(max_length=40, blank=True)
@@ -243,6 +256,8 @@ _CSL_TEXT_FIELDS = (
     ("edition", "edition"),
     ("number_of_volumes", "number-of-volumes"),
     ("original_publisher", "original-publisher"),
+    ("short_title", "title-short"),
+    ("language", "language"),
     ("genre", "genre"),
     ("number", "number"),
     ("isbn", "ISBN"),

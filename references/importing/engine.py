@@ -62,6 +62,7 @@ from .normalize import (
     clean_url,
     csl_date,
     csl_date_range_end,
+    csl_language,
     valid_url,
 )
 from .readers import get_reader, pick_reader
@@ -396,15 +397,18 @@ _TEXT_VARIABLES = {
     "number": "number",
     "number-of-volumes": "number_of_volumes",
     "original-publisher": "original_publisher",
+    "title-short": "short_title",
     "note": "note",
 }
 _HANDLED = frozenset(
     {"id", "type", "title", "author", "editor", "translator", "x-et-al", "issued",
      "original-date", "accessed", "page", "page-first", "DOI", "PMID", "URL", "ISBN",
-     *_TEXT_VARIABLES}
+     "language", *_TEXT_VARIABLES}
 )  # fmt: skip
 # The variables stored as text: a list, object or true/false there cannot be stored.
-_SHOWN_AS_TEXT = frozenset({"page", "page-first", "DOI", "PMID", "URL", "ISBN", *_TEXT_VARIABLES})
+_SHOWN_AS_TEXT = frozenset(
+    {"page", "page-first", "DOI", "PMID", "URL", "ISBN", "language", *_TEXT_VARIABLES}
+)
 _ISBN_MAX = int(Reference._meta.get_field("isbn").max_length or 0)
 _URL_MAX = int(Reference._meta.get_field("url").max_length or 0)
 
@@ -549,6 +553,10 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
                 raise EntryFailed(f"has a bad PMID: {error.reason}") from error
             if pmid:
                 fields["pmid"] = pmid
+        elif variable == "language":
+            language = csl_language(_text(value))
+            if language:
+                fields["language"] = language
         elif variable == "URL":
             url = clean_url(_text(value), warnings, max_length=_URL_MAX)
             if url:
@@ -576,6 +584,7 @@ _LINE_KEYS = {
     "title": "title", "authors": "author", "editors": "editor", "translators": "translator",
     "issued_year": "issued", "issued_end_year": "issued", "original_year": "original-date",
     "number_of_volumes": "number-of-volumes", "original_publisher": "original-publisher",
+    "short_title": "title-short", "language": "language",
     "container_title": "container-title", "collection_title": "collection-title",
     "volume": "volume", "issue": "issue", "pages": "page", "publisher": "publisher",
     "publisher_place": "publisher-place", "edition": "edition", "genre": "genre",

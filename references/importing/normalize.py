@@ -478,6 +478,29 @@ def csl_date(value: Any) -> tuple[int, int | None, int | None] | None:
     return None
 
 
+# Language names and codes that mean English (biblatex langid and hyphenation, RIS and
+# PubMed LA, CSL language).
+_ENGLISH = frozenset((
+    "english", "american", "british", "canadian", "australian", "newzealand", "usenglish",
+    "ukenglish", "en", "eng", "americanenglish", "britishenglish",
+))  # fmt: skip
+
+
+def is_english(value: str) -> bool:
+    """Whether a language field names English ("english", "en-GB", "eng"); an empty one
+    does too, as citeproc reads a reference without a language."""
+    first = re.split(r"[\s,;]+|\band\b", value.strip().lower())[0] if value.strip() else ""
+    return not first or first in _ENGLISH or first.startswith(("en-", "en_", "english"))
+
+
+def csl_language(value: str) -> str:
+    """A language as the library stores it: empty for English (citeproc's default, and the
+    only language it title-cases in AMA), else as the source wrote it ("german", "de",
+    "fre"), which citeproc reads as not English."""
+    value = collapse_spaces(value)
+    return "" if is_english(value) else value[:40]
+
+
 def csl_date_range_end(value: Any) -> int | None:
     """The last year of a CSL date range ({"date-parts": [[1984], [1986]]}, "1984/1986"),
     or None for a single date or an open end."""

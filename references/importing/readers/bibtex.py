@@ -43,6 +43,7 @@ from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, S
 from ..latex import latex_to_rich_text, latex_to_unicode
 from ..normalize import (
     csl_date_range_end,
+    is_english,
     looks_like_organisation,
     month_number,
     parse_edtf,
@@ -161,20 +162,8 @@ _USED_FIELDS = frozenset((
     "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
     "langid", "language", "hyphenation", "translator", "origdate", "origyear", "volumes",
-    "origpublisher",
+    "origpublisher", "shorttitle",
 ))  # fmt: skip
-
-# Language names that mean English in langid, hyphenation and language fields.
-_ENGLISH = frozenset((
-    "english", "american", "british", "canadian", "australian", "newzealand", "usenglish",
-    "ukenglish", "en", "eng", "americanenglish", "britishenglish",
-))  # fmt: skip
-
-
-def _is_english(value: str) -> bool:
-    first = re.split(r"[\s,;]+|\band\b", value.strip().lower())[0] if value.strip() else ""
-    return first in _ENGLISH or first.startswith(("en-", "en_", "english"))
-
 
 # --- Raw entries ----------------------------------------------------------------------------
 
@@ -755,12 +744,13 @@ def _convert(
     # A @periodical's title is a journal's name, which keeps its capitals (as in pandoc);
     # with an issuetitle it is one issue of the journal, whose title is the work's.
     issue_of_journal = raw.bibtex_type == "periodical" and bool(source.get("issuetitle"))
-    english = raw.bibtex_type != "periodical" or issue_of_journal
-    if english and not _LANGUAGE_FIELDS.isdisjoint(source):
+    language = ""
+    if not _LANGUAGE_FIELDS.isdisjoint(source):
         for language_field in ("langid", "hyphenation", "language"):
             if source.get(language_field, "").strip():
-                english = _is_english(latex_to_unicode(source[language_field]))
+                language = latex_to_unicode(source[language_field])
                 break
+    english = (raw.bibtex_type != "periodical" or issue_of_journal) and is_english(language)
 
     def text(*names: str) -> str:
         for name in names:
@@ -817,6 +807,20 @@ def _convert(
         title = _volume_of(titled("maintitle", "mainsubtitle"), volume, title)
         volume = ""
     put("title", title, "title", "subtitle")
+    if "shorttitle" in source:
+        put("title-short", title_text("shorttitle"), "shorttitle")
+    elif (
+        ": " in title
+        and "<" not in title.partition(": ")[0]
+        and not source.get("author", "").strip()
+        and not source.get("editor", "").strip()
+    ):
+        # As pandoc's biblatex reader makes it: the title before its subtitle, which APA
+        # cites a work with no author or editor by ("CTAN", not the whole "CTAN: The …").
+        # Only for those: for every other work it would print nowhere.
+        put("title-short", title.partition(": ")[0], "title")
+    if language:
+        csl["language"] = language  # the engine keeps it only when it is not English
     if english and title.isupper() and len(_CAPITAL_WORD.findall(title)) >= 3:
         # Sentence case cannot tell words from acronyms in "TREATMENT OF HTN IN THE ELDERLY"
         # and leaves capitals alone (as pandoc does): APA and AMA would print it shouting.

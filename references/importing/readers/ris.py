@@ -76,13 +76,13 @@ _READ = frozenset((
     "TY", "ER", "AU", "A1", "A2", "ED", "TI", "T1", "CT", "BT", "T2", "T3", "JF", "JO",
     "JA", "J1", "J2", "PY", "Y1", "DA", "Y2", "VL", "IS", "CP", "SP", "EP", "SN", "PB",
     "CY", "PP", "ET", "M3", "DO", "UR", "L1", "L2", "LK", "AN", "C1", "C2", "C3", "C4",
-    "C5", "C6", "C7", "C8", "M2", "M1", "LA", "ID", "DB", "DP",
+    "C5", "C6", "C7", "C8", "M2", "M1", "LA", "ID", "DB", "DP", "ST", "NV", "A4",
 ))  # fmt: skip
 # Every tag of the RIS specification and of the common exporters: the ones read, and the
 # ones left out.
 _KNOWN_TAGS = _READ | frozenset((
-    "A3", "A4", "AB", "AD", "AV", "CA", "CN", "H1", "H2", "KW", "L3", "L4", "LB", "N1",
-    "N2", "NV", "OP", "RI", "RN", "RP", "SE", "ST", "T3", "TA", "TT", "U1", "U2", "U3",
+    "A3", "AB", "AD", "AV", "CA", "CN", "H1", "H2", "KW", "L3", "L4", "LB", "N1",
+    "N2", "OP", "RI", "RN", "RP", "SE", "T3", "TA", "TT", "U1", "U2", "U3",
     "U4", "U5", "VO", "WT", "Y3",
 ))  # fmt: skip
 _PMID_LABEL = re.compile(r"^\s*(?:PMID|PubMed(?:\s*ID)?)\s*[:=]?\s*(\d{1,9})\s*$", re.I)
@@ -403,6 +403,14 @@ def _item(record: _Record) -> SourceItem:
     editors = _names(record.values(*editor_tags), "/".join(editor_tags), item.warnings)
     if editors:
         csl["editor"] = editors
+    if ris_type in _BOOKS | _CONTAINED:
+        # A4, the "subsidiary author", is the translator of a book or chapter (EndNote's
+        # and Zotero's RIS); of other types it is left out.
+        translators = _names(record.values("A4"), "A4", item.warnings)
+        if translators:
+            csl["translator"] = translators
+    elif record.first("A4")[0]:
+        item.dropped.append("A4")
 
     _date(record, csl, item.warnings)
     put("volume", "VL")
@@ -414,6 +422,9 @@ def _item(record: _Record) -> SourceItem:
     put("publisher", "PB")
     put("publisher-place", "CY", "PP")
     put("edition", "ET")
+    put("title-short", "ST")
+    put("number-of-volumes", "NV")
+    put("language", "LA")  # the engine keeps it only when it is not English
     if ris_type in ("THES", "RPRT"):
         put("genre", "M3")
     isbn, isbn_line = record.first("SN")
