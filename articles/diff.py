@@ -36,7 +36,7 @@ def _reference_text(item: dict) -> str:
         if field == "id" or field.startswith("x-"):
             continue
         value = item[field]
-        if field in ("author", "editor", "translator"):
+        if field in ("author", "editor", "translator", "container-author"):
             value = "; ".join(
                 n.get("literal") or f"{n.get('family', '')}, {n.get('given', '')}" for n in value
             )

@@ -100,6 +100,7 @@ class ReferenceAdminForm(forms.ModelForm):
     authors = NameListField()
     editors = NameListField()
     translators = NameListField()
+    container_authors = NameListField(label="Authors of the book")
     # A scheme-less "example.org/x" is an https address (and keeps Django 6 quiet).
     url = forms.URLField(label="URL", required=False, max_length=1000, assume_scheme="https")
 
@@ -107,7 +108,7 @@ class ReferenceAdminForm(forms.ModelForm):
         model = Reference
         fields = [
             "key", "type", "title", "short_title", "language", "authors", "authors_et_al",
-            "editors", "translators",
+            "editors", "translators", "container_authors",
             "issued_year", "issued_month", "issued_day", "issued_end_year", "original_year",
             "container_title", "collection_title", "volume", "number_of_volumes", "issue",
             "pages", "publisher", "publisher_place", "original_publisher", "edition", "genre",
@@ -180,7 +181,7 @@ class ReferenceAdmin(admin.ModelAdmin):
             "key", "type", "title", ("short_title", "language"), "loaded_version",
         ]}),
         ("Who and when", {"fields": [
-            "authors", "authors_et_al", "editors", "translators",
+            "authors", "authors_et_al", "editors", "translators", "container_authors",
             ("issued_year", "issued_month", "issued_day"), ("issued_end_year", "original_year"),
         ]}),
         ("Where", {"fields": [

@@ -105,6 +105,8 @@ class Reference(models.Model):
         "original publisher", max_length=300, blank=True, help_text="A reprint's first publisher."
     )
     translators = models.JSONField(default=list, blank=True)
+    # The author of the book a chapter or part is in, when not the part's own editors.
+    container_authors = models.JSONField("authors of the book", default=list, blank=True)
     title = models.TextField()
     short_title = models.CharField(
         "short title",
@@ -220,6 +222,8 @@ class Reference(models.Model):
             item["editor"] = [dict(name) for name in self.editors]
         if self.translators:
             item["translator"] = [dict(name) for name in self.translators]
+        if self.container_authors:
+            item["container-author"] = [dict(name) for name in self.container_authors]
         if self.authors_et_al:
             item["x-et-al"] = True
         if self.issued_year:

@@ -401,7 +401,8 @@ _TEXT_VARIABLES = {
     "note": "note",
 }
 _HANDLED = frozenset(
-    {"id", "type", "title", "author", "editor", "translator", "x-et-al", "issued",
+    {"id", "type", "title", "author", "editor", "translator", "container-author", "x-et-al",
+     "issued",
      "original-date", "accessed", "page", "page-first", "DOI", "PMID", "URL", "ISBN",
      "language", *_TEXT_VARIABLES}
 )  # fmt: skip
@@ -479,6 +480,10 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
         translators = clean_names(csl["translator"], "translator", warnings)
         if translators:
             fields["translators"] = translators
+    if "container-author" in csl:
+        book_authors = clean_names(csl["container-author"], "book author", warnings)
+        if book_authors:
+            fields["container_authors"] = book_authors
 
     issued = csl.get("issued")
     if issued:
@@ -582,6 +587,7 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
 # Model field → the CSL variable its line is recorded under.
 _LINE_KEYS = {
     "title": "title", "authors": "author", "editors": "editor", "translators": "translator",
+    "container_authors": "container-author",
     "issued_year": "issued", "issued_end_year": "issued", "original_year": "original-date",
     "number_of_volumes": "number-of-volumes", "original_publisher": "original-publisher",
     "short_title": "title-short", "language": "language",
@@ -694,7 +700,7 @@ def display_value(name: str, value: Any) -> str:
     """A field value as preview text (the template escapes it)."""
     if value in (None, "", []):
         return ""
-    if name in ("authors", "editors", "translators"):
+    if name in ("authors", "editors", "translators", "container_authors"):
         return "; ".join(format_name(n) for n in value)
     if name == "type":
         try:

@@ -215,3 +215,30 @@ def test_apa_cites_a_work_without_an_author_by_its_short_title():
     library = {"ctan": Reference.objects.get(key="ctan").to_csl()}
     rendered = render_article(body="[@ctan]", references=library, style="apa")
     assert "<em>CTAN</em>, 2006" in rendered.html
+
+
+def test_the_author_of_the_book_a_part_is_in_is_kept_and_lent_through_crossref():
+    """biblatex's default: a part of a book crossref'd to it takes the book's author as
+    its bookauthor; APA prints "In I. Kant, Kants Werke…" as pandoc does."""
+    parsed = parse(
+        text=r"""
+@book{werke, author = {Kant, Immanuel}, title = {Kants Werke}, year = {1968},
+  publisher = {Walter de Gruyter}}
+@inbook{kpv, author = {Kant, Immanuel}, title = {Kritik der praktischen Vernunft},
+  crossref = {werke}, pages = {1--163}}
+@inbook{own, author = {Doe, Jane}, bookauthor = {Roe, Richard}, title = {A part},
+  booktitle = {A book}, year = {2001}, publisher = {P}}
+"""
+    )
+    by_key = {entry.key: entry.fields for entry in parsed.entries}
+    assert by_key["kpv"]["container_authors"] == [{"family": "Kant", "given": "Immanuel"}]
+    assert by_key["own"]["container_authors"] == [{"family": "Roe", "given": "Richard"}]
+    assert "container_authors" not in by_key["werke"]
+    reference = make_reference(
+        "kpv",
+        type="chapter",
+        container_title="Kants Werke",
+        container_authors=by_key["kpv"]["container_authors"],
+    )
+    rendered = render_article(body="[@kpv]", references={"kpv": reference.to_csl()}, style="apa")
+    assert "In I. Kant, <em>Kants Werke</em>" in rendered.references_html

@@ -144,6 +144,8 @@ _COUNTRY_KEY = re.compile(r"\bcountry(" + "|".join(_COUNTRY_NAMES) + r")\b")
 
 # Fields a crossref child never takes from its parent: they describe the parent itself
 # (a chapter is not the book's DOI), or are bookkeeping.
+# Parts of a book, whose crossref'd book lends them its author as their bookauthor.
+_BOOK_PART_BIBTEX_TYPES = frozenset(("inbook", "bookinbook", "suppbook"))
 _NOT_INHERITED = frozenset((
     "title", "subtitle", "titleaddon", "shorttitle", "sorttitle", "indextitle",
     "indexsorttitle", "crossref", "xref", "xdata", "entryset", "ids", "label", "shorthand",
@@ -162,7 +164,7 @@ _USED_FIELDS = frozenset((
     "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
     "langid", "language", "hyphenation", "translator", "origdate", "origyear", "volumes",
-    "origpublisher", "shorttitle",
+    "origpublisher", "shorttitle", "bookauthor",
 ))  # fmt: skip
 
 # --- Raw entries ----------------------------------------------------------------------------
@@ -662,6 +664,14 @@ def _inherit(
             renames = (("title", "journaltitle"), ("subtitle", "journalsubtitle"))
         elif as_crossref and parent.bibtex_type.startswith("mv"):
             renames = (("title", "maintitle"), ("subtitle", "mainsubtitle"))
+        if (
+            as_crossref
+            and child_type in _BOOK_PART_BIBTEX_TYPES
+            and parent.bibtex_type in ("book", "mvbook")
+        ):
+            # biblatex's default: a part of a book takes the book's author as its bookauthor
+            # (and as its own author, when it has none, below).
+            renames += (("author", "bookauthor"),)
         for own, as_child in renames:
             if own in source and as_child not in fields:
                 fields[as_child] = source[own]
@@ -838,6 +848,9 @@ def _convert(
     if "translator" in source:
         translators, _ = _names(source["translator"], "translator", warnings)
         put("translator", translators, "translator")
+    if "bookauthor" in source:
+        book_authors, _ = _names(source["bookauthor"], "book author", warnings)
+        put("container-author", book_authors, "bookauthor")
 
     date = _issued(source, warnings)
     if date is not None:
