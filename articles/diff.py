@@ -7,6 +7,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from references.models import NAME_FIELDS
+
 from .models import Revision
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
@@ -29,6 +31,9 @@ def word_diff(old: str, new: str) -> str:
     return "".join(out)
 
 
+_NAME_VARIABLES = frozenset(NAME_FIELDS.values())
+
+
 def _reference_text(item: dict) -> str:
     """A reference as comparable text: every field, in a stable order."""
     parts = []
@@ -36,7 +41,7 @@ def _reference_text(item: dict) -> str:
         if field == "id" or field.startswith("x-"):
             continue
         value = item[field]
-        if field in ("author", "editor", "translator", "container-author"):
+        if field in _NAME_VARIABLES:
             value = "; ".join(
                 n.get("literal") or f"{n.get('family', '')}, {n.get('given', '')}" for n in value
             )

@@ -49,7 +49,7 @@ from django.db.models.functions import Lower
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..models import KEY_RE, Reference, ReferenceType, citation_key_validator
+from ..models import KEY_RE, NAME_FIELDS, Reference, ReferenceType, citation_key_validator
 from . import keys as keygen
 from .base import PROGRESS_EVERY, BlockProblem, Progress, ReadResult, SourceItem, where
 from .normalize import (
@@ -400,11 +400,12 @@ _TEXT_VARIABLES = {
     "title-short": "short_title",
     "note": "note",
 }
+# Names besides the authors (which carry "et al."), in the order the preview lists them.
+_OTHER_NAME_FIELDS = [(field, var) for field, var in NAME_FIELDS.items() if field != "authors"]
 _HANDLED = frozenset(
-    {"id", "type", "title", "author", "editor", "translator", "container-author", "x-et-al",
-     "issued",
-     "original-date", "accessed", "page", "page-first", "DOI", "PMID", "URL", "ISBN",
-     "language", *_TEXT_VARIABLES}
+    {"id", "type", "title", "x-et-al", "issued", "original-date", "accessed", "page",
+     "page-first", "DOI", "PMID", "URL", "ISBN", "language", *NAME_FIELDS.values(),
+     *_TEXT_VARIABLES}
 )  # fmt: skip
 # The variables stored as text: a list, object or true/false there cannot be stored.
 _SHOWN_AS_TEXT = frozenset(
@@ -472,18 +473,11 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
         if authors or et_al:
             fields["authors"] = authors
             fields["authors_et_al"] = et_al
-    if "editor" in csl:
-        editors = clean_names(csl["editor"], "editor", warnings)
-        if editors:
-            fields["editors"] = editors
-    if "translator" in csl:
-        translators = clean_names(csl["translator"], "translator", warnings)
-        if translators:
-            fields["translators"] = translators
-    if "container-author" in csl:
-        book_authors = clean_names(csl["container-author"], "book author", warnings)
-        if book_authors:
-            fields["container_authors"] = book_authors
+    for name_field, variable in _OTHER_NAME_FIELDS:
+        if variable in csl:
+            names = clean_names(csl[variable], variable.replace("container-", "book "), warnings)
+            if names:
+                fields[name_field] = names
 
     issued = csl.get("issued")
     if issued:
@@ -586,9 +580,8 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
 
 # Model field → the CSL variable its line is recorded under.
 _LINE_KEYS = {
-    "title": "title", "authors": "author", "editors": "editor", "translators": "translator",
-    "container_authors": "container-author",
-    "issued_year": "issued", "issued_end_year": "issued", "original_year": "original-date",
+    **NAME_FIELDS, "title": "title", "issued_year": "issued", "issued_end_year": "issued",
+    "original_year": "original-date",
     "number_of_volumes": "number-of-volumes", "original_publisher": "original-publisher",
     "short_title": "title-short", "language": "language",
     "container_title": "container-title", "collection_title": "collection-title",
@@ -700,7 +693,7 @@ def display_value(name: str, value: Any) -> str:
     """A field value as preview text (the template escapes it)."""
     if value in (None, "", []):
         return ""
-    if name in ("authors", "editors", "translators", "container_authors"):
+    if name in NAME_FIELDS:
         return "; ".join(format_name(n) for n in value)
     if name == "type":
         try:
