@@ -340,6 +340,9 @@ def _values(entry: Entry, name: str) -> set[str]:
     return {f.value.strip() for f in entry.fields if f.key.strip().lower() == name}
 
 
+_PLAIN_BRACED = re.compile(r"\{[^{}]*\}")
+
+
 def _raw_entry(
     entry: Entry, macros: dict[str, str], *, repeated_ok: set[str] | None = None
 ) -> _RawEntry:
@@ -367,14 +370,7 @@ def _raw_entry(
             continue
         line = (bib_field.start_line or entry_start) + 1
         value = bib_field.value
-        if (
-            type(value) is str
-            and len(value) > 1
-            and value[0] == "{"
-            and value[-1] == "}"
-            and value.count("{") == 1
-            and value.count("}") == 1
-        ):
+        if type(value) is str and _PLAIN_BRACED.fullmatch(value):
             fields[name] = value[1:-1]  # the usual {plain value}, no braces inside
         else:
             try:
@@ -1064,9 +1060,12 @@ _AND_DECODED = re.compile(" [aA][nN][dD] ")
 _SIMPLE_NAMES = re.compile(r"[^{}]*(?:\{[^{}\s,]*\}[^{}]*)*")
 
 
-# "and" as a word; a run of them ("and and") outside braces holds an empty name.
-_AND_WORD = re.compile(r"(?<!\S)[aA][nN][dD](?!\S)")
+# A run of "and"s ("and and") outside braces holds an empty name.
 _AND_RUN = re.compile(r"(?<!\S)[aA][nN][dD](?:\s+[aA][nN][dD](?!\S))*(?!\S)")
+# Where an empty name can be at all (braces aside): "and" first, last or twice in a row.
+_EMPTY_NAME_HINT = re.compile(
+    r"^[aA][nN][dD](?!\S)|(?<!\S)[aA][nN][dD]$|(?<!\S)[aA][nN][dD]\s+[aA][nN][dD](?!\S)"
+)
 
 
 def _without_empty_names(value: str, role: str, warnings: list[str]) -> str:
@@ -1103,7 +1102,7 @@ def _without_empty_names(value: str, role: str, warnings: list[str]) -> str:
 def _names(value: str, role: str, warnings: list[str]) -> tuple[list[dict[str, str]], bool]:
     """A BibTeX name list as CSL names, and whether it ended in `and others`."""
     value = value.strip()
-    if _AND_WORD.search(value):
+    if _EMPTY_NAME_HINT.search(value):
         value = _without_empty_names(value, role, warnings)
     if not value:
         return [], False
