@@ -839,6 +839,10 @@ def _plan(parsed: ParsedImport) -> ImportPlan:
         )
     dois_in_file: dict[str, tuple[str, int]] = {}
     for entry in parsed.entries:
+        if "issued_year" in entry.fields:
+            # The file's date wins whole, as its month and day do: a single year ends a
+            # range the library had (merged, 1985 became "1985–1986", and 1990 "1990–1986").
+            entry.fields.setdefault("issued_end_year", None)
         item = PlanItem(
             Status.NEW,
             entry.key,
