@@ -496,9 +496,10 @@ def is_english(value: str) -> bool:
 def csl_language(value: str) -> str:
     """A language as the library stores it: empty for English (citeproc's default, and the
     only language it title-cases in AMA), else as the source wrote it ("german", "de",
-    "fre"), which citeproc reads as not English."""
+    "fre"), which citeproc reads as not English. Never cut short: one too long for the
+    library is refused by the model's length check, which names it and its line."""
     value = collapse_spaces(value)
-    return "" if is_english(value) else value[:40]
+    return "" if is_english(value) else value
 
 
 def csl_date_range_end(value: Any) -> int | None:

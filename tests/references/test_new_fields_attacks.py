@@ -11,7 +11,7 @@ import pytest
 
 from references.importing import apply_import, preview
 from references.models import Reference
-from tests.builders import make_reference
+from tests.builders import make_reference, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +44,27 @@ def test_a_reimport_with_a_year_after_the_range_is_not_refused_at_apply():
     assert result.applied, result.errors
     reference = Reference.objects.get(key="k1")
     assert (reference.issued_year, reference.issued_end_year) == (1990, None)
+
+
+# --- Too long for the library: named with its line, nothing written -------------------------
+
+LONG_LANGUAGE = "german " + "x" * 60
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (f"@book{{k1,\n  title = {{A book}},\n  langid = {{{LONG_LANGUAGE}}},\n}}\n", 3),
+        (f"TY  - BOOK\nID  - k1\nTI  - A book\nLA  - {LONG_LANGUAGE}\nER  - \n", 4),
+        (csl_json(language=LONG_LANGUAGE), 1),
+    ],
+    ids=["bibtex", "ris", "csl-json"],
+)
+def test_a_language_too_long_to_keep_fails_with_its_field_and_line_and_writes_nothing(text, line):
+    before = snapshot()
+    plan = preview(text=text)
+    [item] = plan.items
+    assert item.status == "failed"
+    assert f"language (line {line}): Ensure this value has at most 40 characters" in item.reason
+    apply_import(plan=plan, update_existing=True)
+    assert snapshot() == before

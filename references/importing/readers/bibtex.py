@@ -826,7 +826,8 @@ def _convert(
         # Only for those: for every other work it would print nowhere.
         put("title-short", title.partition(": ")[0], "title")
     if language:
-        csl["language"] = language  # the engine keeps it only when it is not English
+        # The engine keeps it only when it is not English.
+        put("language", language, language_field)
     if english and title.isupper() and len(_CAPITAL_WORD.findall(title)) >= 3:
         # Sentence case cannot tell words from acronyms in "TREATMENT OF HTN IN THE ELDERLY"
         # and leaves capitals alone (as pandoc does): APA and AMA would print it shouting.
