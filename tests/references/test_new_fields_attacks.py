@@ -8,10 +8,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from references.importing import apply_import, preview
 from references.models import Reference
-from tests.builders import make_reference, snapshot
+from tests.builders import (
+    admin_form_data,
+    fresh,
+    make_article,
+    make_editor,
+    make_physician,
+    make_reference,
+    make_user,
+    make_writer,
+    publish_through_workflow,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,5 +78,190 @@ def test_a_language_too_long_to_keep_fails_with_its_field_and_line_and_writes_no
     [item] = plan.items
     assert item.status == "failed"
     assert f"language (line {line}): Ensure this value has at most 40 characters" in item.reason
+    apply_import(plan=plan, update_existing=True)
+    assert snapshot() == before
+
+
+# --- Hostile text through the admin, and what the public page then shows ---------------------
+
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def change_url_of(reference: Reference) -> str:
+    return reverse("admin:references_reference_change", args=[reference.pk])
+
+
+def public_html(client, article) -> str:
+    client.logout()
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_published_page_keeps_the_new_fields_it_was_signed_with(client):
+    """Frozen stays frozen: editing a cited reference's translators, book authors, range,
+    short title, language, volumes or original in the admin changes no public page."""
+    reference = make_reference(
+        "galen1997",
+        type="book",
+        authors=[],
+        title="Selected works: A reader",
+        issued_year=1997,
+        issued_end_year=1999,
+        translators=[{"family": "Singer", "given": "P. N."}],
+        short_title="Selected works",
+        number_of_volumes="3",
+        original_year=1821,
+        original_publisher="Cnobloch",
+        publisher="Oxford University Press",
+    )
+    article = make_article(make_writer(), body="Galen wrote it [@galen1997].\n")
+    article = publish_through_workflow(article, physician=make_physician(), editor=make_editor())
+    signed = public_html(client, article)
+    assert "P. N. Singer, Trans." in signed and "1997–1999" in signed
+
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    data = admin_form_data(
+        client.get(url),
+        translators=f"Mallory, {XSS}",
+        container_authors="Kühn, C. G.",
+        issued_end_year="1998",
+        short_title=f"Short {XSS}",
+        language="de",
+        number_of_volumes="9",
+        original_year="1820",
+        original_publisher=f"Leipzig {XSS}",
+    )
+    assert client.post(url, data).status_code == 302
+    assert fresh(reference).translators[0]["family"] == "Mallory"
+    assert public_html(client, article) == signed
+
+
+def test_the_change_form_shows_hostile_new_fields_escaped_and_saves_them_as_typed(client):
+    reference = make_reference(
+        "k1",
+        type="book",
+        translators=[{"family": XSS, "given": "A."}],
+        container_authors=[{"literal": XSS}],
+        short_title=XSS[:300],
+        language="<b>de</b>",
+        original_publisher=XSS,
+    )
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+    assert client.post(url, admin_form_data(page)).status_code == 302
+    saved = fresh(reference)
+    assert saved.translators == [{"family": XSS, "given": "A."}]
+    assert (saved.short_title, saved.language, saved.original_publisher) == (
+        XSS,
+        "<b>de</b>",
+        XSS,
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"issued_year": "", "issued_end_year": "1986"},  # an end without a start
+        {"issued_end_year": "1900"},  # before the start
+        {"short_title": "x" * 301},
+        {"language": "x" * 41},
+        {"original_publisher": "x" * 301},
+        {"number_of_volumes": "1" * 21},
+        {"original_year": "-5"},
+        {"translators": ", Given"},  # a name without a family name
+    ],
+    ids=lambda changes: next(iter(changes)) if len(changes) == 1 else "end-without-start",
+)
+def test_a_forged_admin_post_with_bad_new_fields_is_refused_and_writes_nothing(client, changes):
+    reference = make_reference("k1", type="book", issued_year=1984)
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    data = admin_form_data(client.get(url), **changes)
+    before = snapshot()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_a_stale_page_cannot_overwrite_the_new_fields_an_import_just_changed(client):
+    reference = make_reference("k1", type="book", title="A book", issued_year=1984)
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    page = client.get(url)
+    result = apply_import(
+        plan=preview(text=csl_json(translator=[{"family": "Doe", "given": "J."}])),
+        update_existing=True,
+    )
+    assert result.updated == ["k1"]
+    before = snapshot()
+    response = client.post(url, admin_form_data(page, short_title="Mine", translators=""))
+    assert response.status_code == 200
+    assert "Someone else saved this reference" in response.content.decode()
+    assert snapshot() == before
+    assert fresh(reference).translators == [{"family": "Doe", "given": "J."}]
+
+
+# --- Re-importing: a change to one new field only ------------------------------------------
+
+BASE_BOOK = {
+    "author": [{"family": "Galen", "given": ""}],
+    "issued": {"date-parts": [[1997], [1999]]},
+    "translator": [{"family": "Singer", "given": "P. N."}],
+    "container-author": [{"family": "Kühn", "given": "C. G."}],
+    "original-date": {"date-parts": [[1821]]},
+    "original-publisher": "Cnobloch",
+    "number-of-volumes": "3",
+    "title-short": "Works",
+    "language": "de",
+    "DOI": "10.1000/galen",
+}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "shown"),
+    [
+        ("translator", [{"family": "Doe", "given": "J."}], "translators", "Doe, J."),
+        ("container-author", [{"literal": "WHO"}], "container_authors", "WHO"),
+        ("issued", {"date-parts": [[1997], [2001]]}, "issued_end_year", "2001"),
+        ("original-date", {"date-parts": [[1820]]}, "original_year", "1820"),
+        ("original-publisher", "Reimer", "original_publisher", "Reimer"),
+        ("number-of-volumes", "4", "number_of_volumes", "4"),
+        ("title-short", "Opera", "short_title", "Opera"),
+        ("language", "fr", "language", "fr"),
+    ],
+)
+def test_a_reimport_changing_only_one_new_field_shows_it_and_updates_it(
+    variable, value, field, shown
+):
+    apply_import(plan=preview(text=csl_json(**BASE_BOOK)), update_existing=False)
+    assert preview(text=csl_json(**BASE_BOOK)).counts["unchanged"] == 1
+    plan = preview(text=csl_json(**{**BASE_BOOK, variable: value}))
+    [item] = plan.items
+    assert item.status == "changed"
+    assert [(c.field, c.new) for c in item.changes] == [(field, shown)]
+    untouched = snapshot()
+    assert apply_import(plan=plan, update_existing=False).not_updated == ["k1"]
+    assert snapshot() == untouched
+    assert apply_import(plan=plan, update_existing=True).updated == ["k1"]
+    assert preview(text=csl_json(**{**BASE_BOOK, variable: value})).counts["unchanged"] == 1
+
+
+def test_the_same_work_under_another_key_is_still_a_duplicate_whatever_its_new_fields():
+    apply_import(plan=preview(text=csl_json(**BASE_BOOK)), update_existing=False)
+    before = snapshot()
+    other = json.dumps(
+        [{"id": "k2", "type": "book", "title": "A book", **BASE_BOOK, "title-short": "Other"}]
+    )
+    plan = preview(text=other)
+    [item] = plan.items
+    assert item.status == "duplicate" and "k1" in item.reason
     apply_import(plan=plan, update_existing=True)
     assert snapshot() == before
