@@ -393,7 +393,8 @@ _MONTHS = (
     "october", "november", "december",
 )  # fmt: skip
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
-_ISO_DATE = re.compile(r"^(?P<year>-?\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
+# The year is four digits, not the first four of five ("99999" is no year, not 9999).
+_ISO_DATE = re.compile(r"^(?P<year>-?\d{4})(?!\d)(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
 
 
 _MONTH_PREFIXES = {name[:3]: number for number, name in enumerate(_MONTHS, start=1)}
@@ -465,7 +466,7 @@ def csl_date(value: Any) -> tuple[int, int | None, int | None] | None:
                 numbers = [int(str(p).strip()) for p in numbers]
             except (TypeError, ValueError):
                 numbers = []
-        if numbers and numbers[0] > 0:
+        if numbers and 0 < numbers[0] < 10_000:  # as a range's end (_year): 99999 is no year
             numbers += [None] * (3 - len(numbers))  # type: ignore[list-item]
             return valid_date(numbers[0], numbers[1], numbers[2])
     for key in ("raw", "literal"):

@@ -10,7 +10,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from references.importing import apply_import, preview
+from references.importing import apply_import, parse, preview
 from references.models import Reference
 from tests.builders import (
     admin_form_data,
@@ -265,3 +265,35 @@ def test_the_same_work_under_another_key_is_still_a_duplicate_whatever_its_new_f
     assert item.status == "duplicate" and "k1" in item.reason
     apply_import(plan=plan, update_existing=True)
     assert snapshot() == before
+
+
+# --- Nonsense years and range ends ------------------------------------------------------------
+
+
+def bibtex_book(fields: str) -> str:
+    return f"@book{{k1,\n  title = {{A book}},\n  {fields},\n}}\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("date = {99999}", {"issued_year": None}),
+        ("origdate = {19591}, year = {1990}", {"issued_year": 1990, "original_year": None}),
+        ("date = {1984/99999}", {"issued_year": 1984, "issued_end_year": None}),
+    ],
+)
+def test_a_five_digit_year_in_bibtex_is_not_read_as_its_first_four_digits(fields, expected):
+    """99999 was cited as 9999 and origdate 19591 as 1959: a typo became a plausible year."""
+    [entry] = parse(text=bibtex_book(fields)).entries
+    assert {name: entry.fields.get(name) for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [{"date-parts": [[99999]]}, {"date-parts": [[32768]]}, "99999", {"raw": "99999"}],
+)
+def test_a_csl_year_past_9999_is_no_date_and_said(issued):
+    [entry] = parse(text=csl_json(issued=issued, **{"original-date": issued})).entries
+    assert "issued_year" not in entry.fields and "original_year" not in entry.fields
+    assert any("which is not a date; it will be cited as “n.d.”" in w for w in entry.warnings)
+    assert any("original date" in w and "it is left out" in w for w in entry.warnings)
