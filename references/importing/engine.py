@@ -62,6 +62,7 @@ from .normalize import (
     clean_url,
     csl_date,
     csl_date_range_end,
+    csl_date_range_end_text,
     csl_language,
     valid_url,
 )
@@ -490,6 +491,11 @@ def to_fields(item: SourceItem, warnings: list[str], dropped: Counter[str]) -> d
             elif end is not None and end < date[0]:
                 warnings.append(
                     f"has a date range that ends ({end}) before it starts ({date[0]}); "
+                    f"it will be cited as {date[0]}"
+                )
+            elif end is None and (unread := csl_date_range_end_text(issued)):
+                warnings.append(
+                    f"has a date range ending “{_shown(unread)}”, which is not a year; "
                     f"it will be cited as {date[0]}"
                 )
         else:

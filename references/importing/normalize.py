@@ -10,6 +10,7 @@ A value that cannot be made right raises `FieldProblem` when the library shows t
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import reprlib
 import unicodedata
@@ -515,6 +516,22 @@ def csl_date_range_end(value: Any) -> int | None:
         end = parse_edtf(value.strip().partition("/")[2])
         return end[0] if end else None
     return None
+
+
+def csl_date_range_end_text(value: Any) -> str:
+    """The end of a CSL date range as the source wrote it ("1986", "x", "[99999]"), or ""
+    for a single date or an open end ("1984/", "1984/.."): what a preview quotes when
+    `csl_date_range_end` finds no year in it."""
+    if isinstance(value, dict):
+        parts = value.get("date-parts")
+        if isinstance(parts, list) and len(parts) > 1:
+            end = parts[1]
+            return "" if end in (None, "", []) else json.dumps(end, ensure_ascii=False)
+        value = value.get("raw") or value.get("literal")
+    if isinstance(value, str) and "/" in value and not _SLASHED_DATE.fullmatch(value.strip()):
+        end = value.strip().partition("/")[2].strip()
+        return "" if end in ("", "..") else end
+    return ""
 
 
 def _year(value: Any) -> int | None:

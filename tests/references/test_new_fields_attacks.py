@@ -297,3 +297,42 @@ def test_a_csl_year_past_9999_is_no_date_and_said(issued):
     assert "issued_year" not in entry.fields and "original_year" not in entry.fields
     assert any("which is not a date; it will be cited as “n.d.”" in w for w in entry.warnings)
     assert any("original date" in w and "it is left out" in w for w in entry.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (csl_json(issued={"date-parts": [[1984], ["x"]]}), '["x"]'),
+        (csl_json(issued={"date-parts": [[1984], [99999]]}), "[99999]"),
+        (csl_json(issued={"raw": "1984/19xx"}), "19xx"),
+        (csl_json(issued="1984/later"), "later"),
+        (bibtex_book("date = {1984/x}"), "x"),
+        (bibtex_book("date = {1984/99999}"), "99999"),
+    ],
+    ids=["csl-text", "csl-99999", "csl-raw", "csl-string", "bibtex-text", "bibtex-99999"],
+)
+def test_a_range_end_that_is_no_year_is_said_not_dropped_in_silence(text, shown):
+    [entry] = parse(text=text).entries
+    assert entry.fields["issued_year"] == 1984
+    assert entry.fields.get("issued_end_year") is None
+    assert any(
+        f"has a date range ending “{shown}”, which is not a year; it will be cited as 1984" in w
+        for w in entry.warnings
+    ), entry.warnings
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [
+        {"date-parts": [[1984]]},
+        {"date-parts": [[1984], [1984]]},  # a range ending where it starts is one year
+        {"date-parts": [[1984], [1984, 13]]},
+        {"raw": "1984/"},  # an open end
+        {"raw": "1984/.."},
+        "2019/03/05",  # a slashed date, not a range
+    ],
+)
+def test_a_single_year_or_an_open_range_is_cited_by_its_year_without_a_warning(issued):
+    [entry] = parse(text=csl_json(issued=issued)).entries
+    assert entry.fields.get("issued_end_year") is None
+    assert not any("range" in w for w in entry.warnings), entry.warnings

@@ -43,6 +43,7 @@ from ..base import PROGRESS_EVERY, BlockProblem, Progress, Reader, ReadResult, S
 from ..latex import latex_to_rich_text, latex_to_unicode
 from ..normalize import (
     csl_date_range_end,
+    csl_date_range_end_text,
     is_english,
     looks_like_organisation,
     month_number,
@@ -858,6 +859,13 @@ def _convert(
             end = csl_date_range_end(latex_to_unicode(source["date"]))
             if end is not None and end != date[0]:
                 csl["issued"]["date-parts"].append([end])  # the engine checks the order
+            elif end is None and (
+                unread := csl_date_range_end_text(latex_to_unicode(source["date"]))
+            ):
+                warnings.append(
+                    f"has a date range ending “{unread}”, which is not a year; "
+                    f"it will be cited as {date[0]}"
+                )
     # A reprint's or translation's first publication: biblatex's origdate, or origyear.
     original_field = "origdate" if source.get("origdate") else "origyear"
     if source.get(original_field):
