@@ -27,6 +27,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from . import importing
 from .identifiers import normalize_doi
+from .importing.normalize import csl_language
 from .models import KEY_RE, Reference, ReferenceQuerySet
 
 # --- Names, one per line ----------------------------------------------------------------
@@ -129,6 +130,11 @@ class ReferenceAdminForm(forms.ModelForm):
             self.fields["key"].validators.append(_validate_key)
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean_language(self) -> str:
+        # As the import stores it: empty for English ("English", "eng", "en-US"), which
+        # citeproc reads as English only when empty or "en…" (AMA title-cases no other).
+        return csl_language(self.cleaned_data.get("language") or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data

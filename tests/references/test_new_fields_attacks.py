@@ -5,11 +5,16 @@ and the pages that show them. A refusal writes nothing; text is never lost in si
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from django.urls import reverse
 
+from articles.diff import diff_revisions
+from articles.models import Revision
+from articles.rendering import render_article
 from references.importing import apply_import, parse, preview
 from references.models import Reference
 from tests.builders import (
@@ -336,3 +341,89 @@ def test_a_single_year_or_an_open_range_is_cited_by_its_year_without_a_warning(i
     [entry] = parse(text=csl_json(issued=issued)).entries
     assert entry.fields.get("issued_end_year") is None
     assert not any("range" in w for w in entry.warnings), entry.warnings
+
+
+# --- Rendering and the revision diff -----------------------------------------------------------
+
+HOSTILE_BOOK = {
+    "id": "k",
+    "type": "book",
+    "title": "A book",
+    "author": [{"family": "Smith", "given": "J."}],
+    "translator": [{"family": f"Mallory{XSS}", "given": "A."}],
+    "container-author": [{"literal": f"Book author {XSS}"}],
+    "issued": {"date-parts": [[1984], [1986]]},
+    "original-date": {"date-parts": [[1959]]},
+    "original-publisher": f"Leipzig {XSS}",
+    "number-of-volumes": "3",
+    "title-short": f"Short {XSS}",
+    "language": XSS,
+    "publisher": "Oxford University Press",
+}
+
+
+def no_live_markup(text: str) -> None:
+    assert not re.search(r"<\s*(script|img)\b", text, re.I), text
+    assert "onerror=" not in re.sub(r"&lt;.*?&gt;", "", text)
+
+
+@pytest.mark.parametrize("style", ["apa", "ama"])
+def test_hostile_new_fields_render_as_text_in_both_styles(style):
+    rendered = render_article(body="[@k]", references={"k": HOSTILE_BOOK}, style=style)
+    no_live_markup(rendered.html + rendered.references_html)
+    if style == "apa":
+        shown = html.unescape(rendered.references_html)
+        assert "Leipzig <script>alert(1)</script>" in shown  # kept, as text
+        assert "Mallory<script>" in shown and "Book author <script>" in shown
+
+
+def test_apa_cites_by_a_hostile_short_title_as_text():
+    item = {**HOSTILE_BOOK, "author": [], "translator": [], "container-author": []}
+    rendered = render_article(body="[@k]", references={"k": item}, style="apa")
+    no_live_markup(rendered.html + rendered.references_html)
+    assert "alert(1)" in html.unescape(rendered.html)
+
+
+def test_the_revision_diff_escapes_hostile_new_fields_and_shows_each_change():
+    old = {**HOSTILE_BOOK, "language": "de"}
+    new = {
+        **HOSTILE_BOOK,
+        "translator": [{"family": "Doe", "given": XSS}],
+        "issued": {"date-parts": [[1984], [1988]]},
+        "title-short": f"Other {XSS}",
+    }
+    base = Revision(number=1, title="T", summary="S", body="B", references_csl=[old])
+    changed = Revision(number=2, title="T", summary="S", body="B", references_csl=[new])
+    [change] = diff_revisions(base, changed).references
+    no_live_markup(change.diff_html)
+    text = html.unescape(re.sub(r"<del>.*?</del>|</?ins>", "", change.diff_html, flags=re.S))
+    for line in ("translator: Doe, " + XSS, "issued: 1984/1988", f"title-short: Other {XSS}"):
+        assert line in text
+    assert f"language: {XSS}" in text
+
+
+# --- A language that would change citeproc ------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["English", "english", "eng", "American", " en-US "])
+def test_english_typed_in_the_admin_is_stored_as_the_import_stores_it(client, typed):
+    """AMA title-cases only what citeproc takes for English: "en…" or nothing. "English"
+    typed by a careless editor turned AMA's title-casing off for an English title; the
+    import already stored every English as empty."""
+    reference = make_reference("k1", type="book", title="the title of a book", language="de")
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    assert client.post(url, admin_form_data(client.get(url), language=typed)).status_code == 302
+    saved = fresh(reference)
+    assert saved.language == ""
+    rendered = render_article(body="[@k1]", references={"k1": saved.to_csl()}, style="ama")
+    assert "<em>The Title of a Book</em>" in rendered.references_html
+
+
+@pytest.mark.parametrize("typed", ["fr", "german", "de-DE"])
+def test_another_language_typed_in_the_admin_is_kept_as_typed(client, typed):
+    reference = make_reference("k1", type="book", title="les rites de passage")
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    assert client.post(url, admin_form_data(client.get(url), language=typed)).status_code == 302
+    assert fresh(reference).language == typed
