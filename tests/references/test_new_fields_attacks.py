@@ -18,7 +18,9 @@ from articles.rendering import render_article
 from references.importing import apply_import, parse, preview
 from references.models import Reference
 from tests.builders import (
+    IMPORT_URL,
     admin_form_data,
+    confirm_fields,
     fresh,
     make_article,
     make_editor,
@@ -90,6 +92,7 @@ def test_a_language_too_long_to_keep_fails_with_its_field_and_line_and_writes_no
 # --- Hostile text through the admin, and what the public page then shows ---------------------
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+HOSTILE_LANGUAGE = "<img src=x onerror=alert(3)>"
 
 
 def change_url_of(reference: Reference) -> str:
@@ -427,3 +430,56 @@ def test_another_language_typed_in_the_admin_is_kept_as_typed(client, typed):
     url = change_url_of(reference)
     assert client.post(url, admin_form_data(client.get(url), language=typed)).status_code == 302
     assert fresh(reference).language == typed
+
+
+# --- The admin's import preview ------------------------------------------------------------------
+
+
+def test_the_import_preview_shows_hostile_new_fields_as_text_and_confirm_keeps_them(
+    admin_client,
+):
+    make_reference("k1", type="book", title="A book", issued_year=1984)
+    text = csl_json(
+        issued={"date-parts": [[1984]]},
+        translator=[{"family": "Mallory", "given": XSS}],
+        **{"title-short": f"Short {XSS}", "language": HOSTILE_LANGUAGE},
+        **{"number-of-volumes": "<b>3</b>", "original-publisher": XSS},
+    )
+    response = admin_client.post(IMPORT_URL, {"text": text})
+    assert response.status_code == 200
+    page = response.content.decode()
+    no_live_markup(page.replace("<script src=", "").replace("<script>\n", ""))
+    assert "Short &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    fields = confirm_fields(response)
+    fields["update_existing"] = "on"
+    assert admin_client.post(IMPORT_URL, fields).status_code == 302
+    saved = Reference.objects.get(key="k1")
+    assert saved.short_title == f"Short {XSS}"
+    assert saved.translators == [{"family": "Mallory", "given": XSS}]
+    assert (saved.language, saved.number_of_volumes) == (HOSTILE_LANGUAGE, "<b>3</b>")
+    assert saved.original_publisher == XSS
+
+
+# --- JSON of the wrong type where the new fields are text or names ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"translator": "Doe"}, "translator list that is not a list of names"),
+        ({"translator": [{"family": ["x"]}]}, "translator with no name in it"),
+        ({"container-author": {"family": "x"}}, "book author list that is not a list of names"),
+        ({"title-short": ["a"]}, 'title-short “["a"]”, which is not text'),
+        ({"language": {"x": 1}}, 'language “{"x": 1}”, which is not text'),
+        ({"number-of-volumes": {"x": 1}}, 'number-of-volumes “{"x": 1}”, which is not text'),
+        ({"original-publisher": True}, "original-publisher “true”, which is not text"),
+        ({"original-date": [1959]}, "original date “[1959]”, which is not a date"),
+    ],
+)
+def test_a_new_field_of_the_wrong_json_type_is_left_out_and_said(extra, said):
+    before = snapshot()
+    [entry] = parse(text=csl_json(issued={"date-parts": [[1990]]}, **extra)).entries
+    assert not {"translators", "container_authors", "short_title", "language"} & set(entry.fields)
+    assert not {"number_of_volumes", "original_publisher", "original_year"} & set(entry.fields)
+    assert any(said in warning for warning in entry.warnings), entry.warnings
+    assert snapshot() == before
