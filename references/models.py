@@ -189,12 +189,18 @@ class Reference(models.Model):
                 setattr(self, field, normalize(getattr(self, field)))
             except ValidationError as error:
                 errors[field] = error.messages
+        for year_field in ("issued_year", "issued_end_year", "original_year"):
+            # 0 is never cited (a range from it would print "n.d."), and the import reads no
+            # year past 9999: neither is a year the library keeps.
+            year = getattr(self, year_field)
+            if year is not None and not 1 <= year <= 9999:
+                errors[year_field] = ["A year is a number from 1 to 9999."]
         if self.issued_month is not None and not 1 <= self.issued_month <= 12:
             errors["issued_month"] = ["A month is a number from 1 to 12."]
         if self.issued_day is not None and not 1 <= self.issued_day <= 31:
             errors["issued_day"] = ["A day is a number from 1 to 31."]
         if self.issued_end_year is not None and (
-            self.issued_year is None or self.issued_end_year < self.issued_year
+            not self.issued_year or self.issued_end_year < self.issued_year
         ):
             errors["issued_end_year"] = [
                 "The last year of a range comes with a first year, and not before it."

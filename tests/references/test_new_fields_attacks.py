@@ -483,3 +483,28 @@ def test_a_new_field_of_the_wrong_json_type_is_left_out_and_said(extra, said):
     assert not {"number_of_volumes", "original_publisher", "original_year"} & set(entry.fields)
     assert any(said in warning for warning in entry.warnings), entry.warnings
     assert snapshot() == before
+
+
+# --- Years the admin must not take -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"issued_year": "0", "issued_end_year": "1986"},  # cited "n.d.", its range lost
+        {"original_year": "0"},  # saved, then never cited
+        {"original_year": "20000"},
+        {"issued_end_year": "10000"},
+    ],
+    ids=["range-from-year-0", "original-0", "original-20000", "end-10000"],
+)
+def test_the_admin_refuses_a_year_that_is_no_year(client, changes):
+    reference = make_reference("k1", type="book", issued_year=1984)
+    client.force_login(make_user(None, "Writer"))
+    url = change_url_of(reference)
+    data = admin_form_data(client.get(url), **changes)
+    before = snapshot()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "A year is a number from 1 to 9999." in response.content.decode()
+    assert snapshot() == before
