@@ -152,7 +152,7 @@ _NOT_INHERITED = frozenset((
     "indexsorttitle", "crossref", "xref", "xdata", "entryset", "ids", "label", "shorthand",
     "sortkey", "related", "relatedtype", "relatedstring", "doi", "pmid", "eprint",
     "eprinttype", "eprintclass", "archiveprefix", "url", "urldate", "note", "addendum",
-    "annotation", "abstract", "file",
+    "annotation", "abstract", "file", "accession number",
 ))  # fmt: skip
 
 # Every BibTeX field the conversion reads (directly or through crossref inheritance).
@@ -165,7 +165,7 @@ _USED_FIELDS = frozenset((
     "eprint", "eprinttype", "archiveprefix", "url",
     "urldate", "howpublished", "note", "addendum", "entrysubtype", "crossref", "xdata",
     "langid", "language", "hyphenation", "translator", "origdate", "origyear", "volumes",
-    "origpublisher", "shorttitle", "bookauthor",
+    "origpublisher", "shorttitle", "bookauthor", "accession number",
 ))  # fmt: skip
 
 # --- Raw entries ----------------------------------------------------------------------------
@@ -974,7 +974,11 @@ def _convert(
         else:
             warnings.append(f"has the urldate “{source['urldate']}”, which is not a full date")
     if "note" in source or "addendum" in source:
-        put("note", _join(text("note"), text("addendum"), ". "), "note", "addendum")
+        note = text("note")
+        if csl.get("PMID") and _pmid_in_note(note) == csl["PMID"]:
+            # The PMID is stored as the PMID; the rest of the note stays.
+            note = _PMID_IN_NOTE.sub("", note, count=1).lstrip(" .;,").rstrip(" ;,")
+        put("note", _join(note, text("addendum"), ". "), "note", "addendum")
     return csl, out_lines
 
 
@@ -1018,7 +1022,21 @@ _GENRE_TYPES = frozenset((_T.THESIS, _T.REPORT, _T.PATENT, _T.DOCUMENT, _T.WEBPA
                           _T.SOFTWARE, _T.MANUSCRIPT))  # fmt: skip
 _LANGUAGE_FIELDS = frozenset(("langid", "hyphenation", "language"))
 _PUBLISHER_FIELDS = frozenset(("publisher", "institution", "school", "organization"))
-_IDENTIFIER_FIELDS = frozenset(("url", "howpublished", "doi", "pmid", "eprint", "isbn"))
+_IDENTIFIER_FIELDS = frozenset(
+    ("url", "howpublished", "doi", "pmid", "eprint", "isbn", "note", "accession number")
+)
+# A PMID as notes write it ("PMID: 32561234", "PubMed ID 32561234"), as the RIS and
+# CSL-JSON readers take it from theirs.
+_PMID_IN_NOTE = re.compile(
+    r"[\s;,]*\b(?:PMID|PubMed\s*ID)\s*[:=]?\s*(\d{1,9})\b"
+    r"|[\s;,]*\bPubMed\s*[:=]\s*(\d{1,9})\b",
+    re.I,
+)
+
+
+def _pmid_in_note(note: str) -> str:
+    found = _PMID_IN_NOTE.search(note)
+    return (found.group(1) or found.group(2)) if found else ""
 
 
 def _identifiers(source: dict[str, str], text: Any, put: Any) -> None:
@@ -1048,9 +1066,17 @@ def _identifiers(source: dict[str, str], text: Any, put: Any) -> None:
         elif eprint_type in _EPRINT_URLS and not url:
             url = f"{_EPRINT_URLS[eprint_type]}{eprint}"
             url_sources = ("eprint",)
+    if not pmid:
+        # EndNote's accession number is the PMID when it is all digits (as its RIS AN);
+        # Web of Science's is "WOS:…".
+        accession = _verbatim(source.get("accession number", ""))
+        if accession.isascii() and accession.isdigit() and len(accession) <= 9:
+            pmid = accession
+        elif "note" in source:
+            pmid = _pmid_in_note(text("note"))
     put("URL", url, *url_sources)
     put("DOI", doi, "doi")
-    put("PMID", pmid, "pmid", "eprint")
+    put("PMID", pmid, "pmid", "eprint", "accession number", "note")
     put("ISBN", _verbatim(source.get("isbn", ""), keep_spaces=True), "isbn")
 
 
