@@ -16,18 +16,24 @@ listed one that no longer differs.
 from __future__ import annotations
 
 import functools
-import json
-import subprocess
 
 import pytest
 
-from articles.pandoc import pandoc_binary
 from articles.rendering import render_article
 from references.importing import apply_import, parse, preview
 from references.models import Reference
-from tests.articles.pandoc_citeproc import pandoc_citeproc
+from tests.builders import only_entry
 
-from .test_import_against_pandoc import fragment, printed, words
+from .against_pandoc import (
+    REASON_CLASSES,
+    assert_only_listed_differences,
+    because,
+    fragment,
+    pandoc_csl,
+    pandocs,
+    printed,
+    words,
+)
 
 # --- The export samples of the reader tests, as those tests hold them ---------------------
 ZOTERO = r"""
@@ -581,10 +587,6 @@ HOWPUBLISHED_URL = (
 )
 
 
-def _because(*reasons: str) -> str:
-    return "; ".join(reasons)
-
-
 ALLOWED: dict[str, dict[str, str]] = {
     "apa": {
         "Nakamura2023": LOST_TEXT,
@@ -596,15 +598,15 @@ ALLOWED: dict[str, dict[str, str]] = {
         "DeGregorio2016": CONFERENCE,
         "Dose2017": UNITS,
         "Iodine2018": RAW_LATEX,
-        "MR7654321": _because(LOST_TEXT, COMBINING, RAW_LATEX),
+        "MR7654321": because(LOST_TEXT, COMBINING, RAW_LATEX),
         "Okonkwo2022": DOI_AS_LINK,
-        "RN12": _because(ENDNOTE_COMMA, ENDNOTE_PERCENT, ENDNOTE_TYPE),
-        "RN14": _because(ENDNOTE_COMMA, ENDNOTE_TYPE),
-        "RN40": _because(ORGANISATION, ENDNOTE_TYPE),
+        "RN12": because(ENDNOTE_COMMA, ENDNOTE_PERCENT, ENDNOTE_TYPE),
+        "RN14": because(ENDNOTE_COMMA, ENDNOTE_TYPE),
+        "RN40": because(ORGANISATION, ENDNOTE_TYPE),
         "RN51": ENDNOTE_TYPE,
-        "Rene2017": _because(COMBINING, RAW_LATEX),
-        "ahrq_national_2018": _because(PUBLISHERS, RAW_LATEX),
-        "brown_greek_2020": _because(RAW_LATEX, GREEK_START),
+        "Rene2017": because(COMBINING, RAW_LATEX),
+        "ahrq_national_2018": because(PUBLISHERS, RAW_LATEX),
+        "brown_greek_2020": because(RAW_LATEX, GREEK_START),
         "cdc_key_2023": MISC_DATE,
         "kim_sleep_2022": SUBTITLE_TWICE,
         "lee_coli_2019": LOST_TEXT,
@@ -622,14 +624,14 @@ ALLOWED: dict[str, dict[str, str]] = {
         "DeGregorio2016": CONFERENCE,
         "Dose2017": UNITS,
         "Iodine2018": RAW_LATEX,
-        "MR7654321": _because(LOST_TEXT, COMBINING, RAW_LATEX),
+        "MR7654321": because(LOST_TEXT, COMBINING, RAW_LATEX),
         "Okonkwo2022": DOI_AS_LINK,
-        "RN12": _because(ENDNOTE_COMMA, ENDNOTE_PERCENT),
+        "RN12": because(ENDNOTE_COMMA, ENDNOTE_PERCENT),
         "RN14": ENDNOTE_COMMA,
         "RN40": ORGANISATION,
-        "Rene2017": _because(COMBINING, RAW_LATEX),
+        "Rene2017": because(COMBINING, RAW_LATEX),
         "ahrq_national_2018": PUBLISHERS,
-        "brown_greek_2020": _because(RAW_LATEX, GREEK_START),
+        "brown_greek_2020": because(RAW_LATEX, GREEK_START),
         "kim_sleep_2022": SUBTITLE_TWICE,
         "lee_coli_2019": LOST_TEXT,
         "li2019": ET_AL,
@@ -655,13 +657,7 @@ PMIDS = {
 @functools.cache
 def pandoc_items() -> tuple[dict, ...]:
     """The held-out file as pandoc's biblatex reader reads it."""
-    done = subprocess.run(
-        [pandoc_binary(), "--from=biblatex", "--to=csljson"],
-        input=FOR_PANDOC.encode(),
-        capture_output=True,
-        check=True,
-    )
-    return tuple(json.loads(done.stdout))
+    return pandoc_csl([], FOR_PANDOC)
 
 
 def ours(library: dict[str, dict], style: str, keys: list[str], body: str) -> dict:
@@ -677,19 +673,6 @@ def ours(library: dict[str, dict], style: str, keys: list[str], body: str) -> di
             link.drop_tree()
         entries[li.get("id")] = words(span)
     return printed(keys, citations, entries) | {"pubmed": pubmed}
-
-
-def pandocs(style: str, keys: list[str], body: str) -> dict:
-    cited = [item for item in pandoc_items() if item["id"] in set(keys)]
-    root = fragment(pandoc_citeproc(body, style=style, items=cited))
-    refs = root.find(".//div[@id='refs']")
-    refs.getparent().remove(refs)
-    citations = [words(p) for p in root.iter("p")]
-    entries = {}
-    for entry in refs.iterfind("div"):
-        inline = entry.find("div[@class='csl-right-inline']")  # AMA's number is apart
-        entries[entry.get("id")] = words(inline if inline is not None else entry)
-    return printed(keys, citations, entries)
 
 
 @pytest.fixture
@@ -711,23 +694,13 @@ def test_every_held_out_entry_is_read_by_both():
 def test_held_out_exports_print_as_pandoc_prints_them_but_for_the_listed_reasons(library, style):
     keys = sorted(library)
     body = "\n\n".join(f"[@{key}]" for key in keys)
-    mine, theirs = ours(library, style, keys, body), pandocs(style, keys, body)
+    mine, theirs = ours(library, style, keys, body), pandocs(pandoc_items(), style, keys, body)
     assert set(mine["order"]) == set(theirs["order"]) == set(keys)
     assert mine["pubmed"] == {
         key: f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" for key, pmid in PMIDS.items()
     }
 
-    differing = {key for key in keys if mine["by_key"][key] != theirs["by_key"][key]}
-    allowed = ALLOWED[style]
-    new = {
-        key: {"library": mine["by_key"][key], "pandoc": theirs["by_key"][key]}
-        for key in sorted(differing - set(allowed))
-    }
-    stale = sorted(set(allowed) - differing)
-    assert new == {}, "prints differently from pandoc, with no reason listed"
-    assert stale == [], "listed as differing from pandoc, but prints the same now"
-    same = [key for key in theirs["order"] if key not in allowed]
-    assert [key for key in mine["order"] if key not in allowed] == same
+    assert_only_listed_differences(mine, theirs, keys, ALLOWED[style])
 
 
 def test_the_allow_list_names_only_held_out_keys_with_a_reason():
@@ -735,7 +708,7 @@ def test_the_allow_list_names_only_held_out_keys_with_a_reason():
     for style, allowed in ALLOWED.items():
         for key, reason in allowed.items():
             assert key in keys, (style, key)
-            assert reason.startswith(("(b)", "(c)", "(d)", "not yet fixed:")), (style, key)
+            assert reason.startswith(REASON_CLASSES), (style, key)
 
 
 # --- A PMID where the export puts it ---------------------------------------------------------
@@ -745,10 +718,7 @@ def test_the_allow_list_names_only_held_out_keys_with_a_reason():
 
 
 def only(text: str):
-    parsed = parse(text=text, format="bibtex")
-    assert parsed.failures == []
-    [entry] = parsed.entries
-    return entry.fields
+    return only_entry(text, format="bibtex").fields
 
 
 @pytest.mark.parametrize(

@@ -19,18 +19,24 @@ and says so (`test_only_the_sets_are_skipped`).
 from __future__ import annotations
 
 import functools
-import json
-import subprocess
 from pathlib import Path
 
-import lxml.html
 import pytest
 
-from articles.pandoc import pandoc_binary
 from articles.rendering import render_article
 from references.importing import apply_import, decode_bytes, parse, preview
 from references.models import Reference
-from tests.articles.pandoc_citeproc import pandoc_citeproc
+
+from .against_pandoc import (
+    REASON_CLASSES,
+    assert_only_listed_differences,
+    because,
+    fragment,
+    pandoc_csl,
+    pandocs,
+    printed,
+    words,
+)
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "biblatex-examples.bib"
 
@@ -63,10 +69,6 @@ PUBLISHERS = (
 )
 
 
-def _because(*reasons: str) -> str:
-    return "; ".join(reasons)
-
-
 ALLOWED: dict[str, dict[str, str]] = {
     "apa": {
         "brandt": PARTICLE,
@@ -88,40 +90,18 @@ ALLOWED: dict[str, dict[str, str]] = {
         "knuth:ct:c": VOLUME_TITLE_AMA,
         "knuth:ct:d": VOLUME_TITLE_AMA,
         "knuth:ct:e": VOLUME_TITLE_AMA,
-        "nietzsche:historie": _because(VOLUME_TITLE_AMA, PUBLISHERS),
+        "nietzsche:historie": because(VOLUME_TITLE_AMA, PUBLISHERS),
         "nietzsche:ksa": PUBLISHERS,
-        "nietzsche:ksa1": _because(VOLUME_TITLE_AMA, PUBLISHERS),
+        "nietzsche:ksa1": because(VOLUME_TITLE_AMA, PUBLISHERS),
     },
 }
 NOT_WORKS = {"set", "stdmodel"}  # the corpus's two @set entries
 
 
-def words(fragment) -> str:
-    return " ".join(fragment.text_content().split())
-
-
-def fragment(html: str):
-    return lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
-
-
 @functools.cache
 def pandoc_items() -> tuple[dict, ...]:
     """The corpus as pandoc's biblatex reader reads it."""
-    done = subprocess.run(
-        [pandoc_binary(), "--from=biblatex", "--to=csljson", str(CORPUS)],
-        capture_output=True,
-        check=True,
-    )
-    return tuple(json.loads(done.stdout))
-
-
-def printed(keys: list[str], citations: list[str], entries: dict[str, str]) -> dict:
-    """key → (its in-text citation, its reference-list entry), and the list's order."""
-    by_key = {
-        key: (citation, entries.get(f"ref-{key}"))
-        for key, citation in zip(keys, citations, strict=True)
-    }
-    return {"by_key": by_key, "order": [id_.removeprefix("ref-") for id_ in entries]}
+    return pandoc_csl([str(CORPUS)])
 
 
 def ours(library: dict[str, dict], style: str, keys: list[str], body: str) -> dict:
@@ -130,19 +110,6 @@ def ours(library: dict[str, dict], style: str, keys: list[str], body: str) -> di
     entries = {
         li.get("id"): words(li.find("span")) for li in fragment(rendered.references_html).iter("li")
     }
-    return printed(keys, citations, entries)
-
-
-def pandocs(style: str, keys: list[str], body: str) -> dict:
-    cited = [item for item in pandoc_items() if item["id"] in set(keys)]
-    root = fragment(pandoc_citeproc(body, style=style, items=cited))
-    refs = root.find(".//div[@id='refs']")
-    refs.getparent().remove(refs)
-    citations = [words(p) for p in root.iter("p")]
-    entries = {}
-    for entry in refs.iterfind("div"):
-        inline = entry.find("div[@class='csl-right-inline']")  # AMA's number is apart
-        entries[entry.get("id")] = words(inline if inline is not None else entry)
     return printed(keys, citations, entries)
 
 
@@ -168,25 +135,14 @@ def test_the_corpus_prints_as_pandoc_prints_it_but_for_the_listed_reasons(librar
     keys = sorted(library)
     assert len(keys) == 90
     body = "\n\n".join(f"[@{key}]" for key in keys)
-    mine, theirs = ours(library, style, keys, body), pandocs(style, keys, body)
+    mine, theirs = ours(library, style, keys, body), pandocs(pandoc_items(), style, keys, body)
     assert set(mine["order"]) == set(theirs["order"]) == set(keys)
 
-    differing = {key for key in keys if mine["by_key"][key] != theirs["by_key"][key]}
-    allowed = ALLOWED[style]
-    new = {
-        key: {"library": mine["by_key"][key], "pandoc": theirs["by_key"][key]}
-        for key in sorted(differing - set(allowed))
-    }
-    stale = sorted(set(allowed) - differing)
-    assert new == {}, "prints differently from pandoc, with no reason listed"
-    assert stale == [], "listed as differing from pandoc, but prints the same now"
-    # The entries printing alike stand in the same order (a difference moves its own entry).
-    same = [key for key in theirs["order"] if key not in allowed]
-    assert [key for key in mine["order"] if key not in allowed] == same
+    assert_only_listed_differences(mine, theirs, keys, ALLOWED[style])
 
 
 def test_the_allow_list_names_only_imported_keys_with_a_reason():
     for style, allowed in ALLOWED.items():
         for key, reason in allowed.items():
             assert key not in NOT_WORKS, (style, key)
-            assert reason.startswith(("(b)", "(c)", "(d)", "not yet fixed:")), (style, key)
+            assert reason.startswith(REASON_CLASSES), (style, key)
